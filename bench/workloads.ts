@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The genpool workloads of bench/WORKLOADS.md (G-fill, G-steady, G-high), written once and
+ * run against any allocator that can allocate and free by address — kmem's GenPool, the
+ * kernel-scan baseline, or a peer library — so that every row sees the same operations.
+ *
+ * checksum = sum mod 2^32 of every handed-out address as an offset from the chunk start.
+ */
+
+import { XorShift32 } from '../src/base/rng.js';
+import { TWO_POW_32 } from '../src/base/units.js';
+
+/** What a workload needs of an allocator. */
+export interface WorkloadTarget {
+  /** Allocate `size` bytes; return the offset from the chunk start, or -1 on failure. */
+  alloc(size: number): number;
+  /** Free the `size` bytes at offset `off`. */
+  free(off: number, size: number): void;
+}
+
+/** The outcome of one workload run. */
+export interface WorkloadResult {
+  ops: number;
+  failed: number;
+  checksum: number;
+  /** Nanoseconds spent (G-fill: alloc phase only; see freeNs). */
+  ns: number;
+  /** G-fill only: free operations and their time. */
+  freeOps: number;
+  freeNs: number;
+}
+
+/** The canonical pool geometry: 16 MiB chunk at 0x40000000, 32-byte granules. */
+export const GENPOOL_BASE = 0x40000000;
+export const GENPOOL_SIZE = 16 * 1024 * 1024;
+export const GENPOOL_ORDER = 5;
+
+function now(): number {
+  return Number(process.hrtime.bigint());
+}
+
+/**
+ * G-fill: allocate 64 bytes 262,144 times (scaled by `scale`), then free all in allocation
+ * order.
+ */
+export function runGFill(t: WorkloadTarget, scale = 1): WorkloadResult {
+  const n = Math.floor(262144 * scale);
+  const offs = new Float64Array(n);
+  let checksum = 0;
+  let failed = 0;
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    const off = t.alloc(64);
+    offs[i] = off;
+    if (off < 0) failed++;
+    else checksum = (checksum + off) % TWO_POW_32;
+  }
+  const t1 = now();
+  for (let i = 0; i < n; i++) if (offs[i]! >= 0) t.free(offs[i]!, 64);
+  const t2 = now();
+  return { ops: n, failed, checksum, ns: t1 - t0, freeOps: n, freeNs: t2 - t1 };
+}
+
+/**
+ * G-steady (cap 2048) and G-high (cap 7000): `steps` steps of the live-set rule with sizes
+ * 32 * (1 + ((r >>> 2) % 128)).
+ */
+export function runGSteady(t: WorkloadTarget, cap: number, steps = 1_000_000): WorkloadResult {
+  return runLiveSet(t, cap, steps, (r) => 32 * (1 + ((r >>> 2) % 128)));
+}
+
+/**
+ * The live-set rule of WORKLOADS.md: allocate when L is empty or (L.length < cap and
+ * r % 4 != 0), otherwise free L[(r >>> 8) % L.length] (swap with the last, pop).
+ */
+export function runLiveSet(
+  t: WorkloadTarget,
+  cap: number,
+  steps: number,
+  sizeOf: (r: number) => number,
+): WorkloadResult {
+  const rng = new XorShift32();
+  const liveOff = new Float64Array(cap);
+  const liveSize = new Float64Array(cap);
+  let n = 0;
+  let failed = 0;
+  let checksum = 0;
+  const t0 = now();
+  for (let s = 0; s < steps; s++) {
+    const r = rng.next();
+    if (n === 0 || (n < cap && r % 4 !== 0)) {
+      const size = sizeOf(r);
+      const off = t.alloc(size);
+      if (off < 0) {
+        failed++;
+      } else {
+        checksum = (checksum + off) % TWO_POW_32;
+        liveOff[n] = off;
+        liveSize[n] = size;
+        n++;
+      }
+    } else {
+      const i = (r >>> 8) % n;
+      t.free(liveOff[i]!, liveSize[i]!);
+      n--;
+      liveOff[i] = liveOff[n]!;
+      liveSize[i] = liveSize[n]!;
+    }
+  }
+  const t1 = now();
+  return { ops: steps, failed, checksum, ns: t1 - t0, freeOps: 0, freeNs: 0 };
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The search index of a genpool chunk: a segment tree over the bitmap's 32-bit words that
+ * finds the kernel's first-fit placement (and aligned placements) without scanning.
+ *
+ * Kernel: none — this replaces the linear scan of bitmap_find_next_zero_area_off() for the
+ * built-in algorithms, and must return exactly what that scan returns (algos.ts).
+ *
+ * Structure: a complete binary tree in structure-of-arrays form. Node 1 is the root, node n
+ * has children 2n and 2n+1, and the leaves L..2L-1 are the bitmap words (L = the word count
+ * rounded up to a power of two). Every node describes the free bits (zero bits) of its span:
+ *
+ *   pre[n]  free bits at the low end of the span      span of node n
+ *   suf[n]  free bits at the high end                 ┌────────────────────────────┐
+ *   max[n]  longest free run inside the span          │ pre │ ..... max ..... │ suf │
+ *                                                     └────────────────────────────┘
+ *   pre = pre[a] == span(a) ? span(a) + pre[b] : pre[a]            (a = 2n, b = 2n+1)
+ *   suf = suf[b] == span(b) ? span(b) + suf[a] : suf[b]
+ *   max = max(max[a], max[b], suf[a] + pre[b])
+ *
+ * Bits past the end of the map (the tail of the last word, padding leaves) count as used.
+ *
+ * Invariants (checked by check.ts):
+ *   T1: every leaf equals the values computed from its bitmap word.
+ *   T2: every inner node equals the combination of its children.
+ *
+ * First fit for nr bits descends once: go left if max[left] >= nr, else answer at the run
+ * crossing the middle if suf[left] + pre[right] >= nr, else go right — O(log words).
+ * Aligned fits sweep the nodes left to right, skipping every subtree whose longest run is
+ * shorter than nr, carrying the start of the free run that reaches the current position.
+ */
+
+import { firstWordMask, lastWordMask } from '../bitmap/bitmap.js';
+
+/** The deepest tree kmem builds: 2^30 bits / 32 = 2^25 leaves, so 26 levels. */
+const MAX_DEPTH = 32;
+
+/** Number of trailing one bits of a 32-bit word. */
+function trailingOnes(z: number): number {
+  const t = ~z;
+  return t === 0 ? 32 : 31 - Math.clz32(t & -t);
+}
+
+/** Index of the lowest set bit of a non-zero 32-bit word. */
+function lowestBit(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** A segment tree over the free bits of one chunk's bitmap. */
+export class FitTree {
+  /** Bits in the map. */
+  readonly nbits: number;
+  /** Words holding those bits. */
+  readonly nWords: number;
+  /** Leaves of the tree (a power of two >= nWords). */
+  readonly leaves: number;
+  readonly pre: Int32Array;
+  readonly suf: Int32Array;
+  readonly max: Int32Array;
+  readonly #tailMask: number;
+  readonly #totalBits: number;
+  /** DFS stack of the aligned sweep; each pop pushes at most two, so depth + 1 suffices. */
+  readonly #stack = new Int32Array(MAX_DEPTH * 2);
+
+  constructor(nbits: number) {
+    this.nbits = nbits;
+    this.nWords = Math.ceil(nbits / 32);
+    let leaves = 1;
+    while (leaves < this.nWords) leaves *= 2;
+    this.leaves = leaves;
+    this.#totalBits = leaves * 32;
+    this.pre = new Int32Array(2 * leaves);
+    this.suf = new Int32Array(2 * leaves);
+    this.max = new Int32Array(2 * leaves);
+    this.#tailMask = lastWordMask(nbits);
+  }
+
+  /** Return the free-bit word (1 = free) of word `w` of `map`, tail bits counted as used. */
+  freeWord(map: Uint32Array, w: number): number {
+    if (w >= this.nWords) return 0;
+    const z = ~map[w]!;
+    return w === this.nWords - 1 ? z & this.#tailMask : z;
+  }
+
+  /** Recompute the whole tree from `map` (chunk creation, index rebuild). */
+  rebuild(map: Uint32Array): void {
+    const L = this.leaves;
+    for (let w = 0; w < L; w++) this.#setLeaf(L + w, this.freeWord(map, w));
+    let span = 32;
+    for (let lo = L >> 1; lo >= 1; lo >>= 1) {
+      for (let n = lo; n < 2 * lo; n++) this.#combine(n, span);
+      span *= 2;
+    }
+  }
+
+  /** Recompute the leaves of the words holding bits [start, start + nr) and their ancestors. */
+  update(map: Uint32Array, start: number, nr: number): void {
+    if (nr <= 0) return;
+    const L = this.leaves;
+    const wFirst = start >>> 5;
+    const wLast = (start + nr - 1) >>> 5;
+    for (let w = wFirst; w <= wLast; w++) this.#setLeaf(L + w, this.freeWord(map, w));
+    let lo = (L + wFirst) >> 1;
+    let hi = (L + wLast) >> 1;
+    let span = 32;
+    while (lo >= 1) {
+      let changed = false;
+      for (let n = lo; n <= hi; n++) if (this.#combine(n, span)) changed = true;
+      if (!changed) return; // ancestors depend only on these nodes
+      lo >>= 1;
+      hi >>= 1;
+      span *= 2;
+    }
+  }
+
+  #setLeaf(n: number, z: number): void {
+    if (z === -1) {
+      this.pre[n] = 32;
+      this.suf[n] = 32;
+      this.max[n] = 32;
+      return;
+    }
+    if (z === 0) {
+      this.pre[n] = 0;
+      this.suf[n] = 0;
+      this.max[n] = 0;
+      return;
+    }
+    this.pre[n] = trailingOnes(z);
+    this.suf[n] = Math.clz32(~z);
+    let x = z;
+    let m = 0;
+    while (x !== 0) {
+      x &= x << 1; // each free run loses its lowest bit
+      m++;
+    }
+    this.max[n] = m;
+  }
+
+  /** Recompute inner node n from its children (each of `span` bits); true if it changed. */
+  #combine(n: number, span: number): boolean {
+    const pre = this.pre;
+    const suf = this.suf;
+    const max = this.max;
+    const a = 2 * n;
+    const b = a + 1;
+    const pa = pre[a]!;
+    const sb = suf[b]!;
+    const p = pa === span ? span + pre[b]! : pa;
+    const s = sb === span ? span + suf[a]! : sb;
+    let m = suf[a]! + pre[b]!;
+    if (max[a]! > m) m = max[a]!;
+    if (max[b]! > m) m = max[b]!;
+    if (p === pre[n] && s === suf[n] && m === max[n]) return false;
+    pre[n] = p;
+    suf[n] = s;
+    max[n] = m;
+    return true;
+  }
+
+  /** The longest free run of the chunk, in bits. */
+  longestRun(): number {
+    return this.max[1]!;
+  }
+
+  /**
+   * Find the lowest bit i with [i, i + nr) free: the kernel's first fit from bit 0.
+   * @returns the bit index, or -1 when no run of nr free bits exists.
+   */
+  findFirst(map: Uint32Array, nr: number): number {
+    const pre = this.pre;
+    const suf = this.suf;
+    const max = this.max;
+    if (max[1]! < nr) return -1;
+    const L = this.leaves;
+    let n = 1;
+    let base = 0;
+    let span = this.#totalBits;
+    while (n < L) {
+      const half = span / 2;
+      const a = 2 * n;
+      if (max[a]! >= nr) {
+        n = a;
+      } else if (suf[a]! + pre[a + 1]! >= nr) {
+        return base + half - suf[a]!;
+      } else {
+        n = a + 1;
+        base += half;
+      }
+      span = half;
+    }
+    // A leaf whose longest run is >= nr, so nr <= 32: mark the starts of nr-bit free runs.
+    let y = this.freeWord(map, n - L);
+    let have = 1;
+    while (have < nr) {
+      const sh = have < nr - have ? have : nr - have;
+      y &= y >>> sh;
+      have += sh;
+    }
+    return base + lowestBit(y);
+  }
+
+  /**
+   * Find the lowest bit i >= start with [i, i + nr) free and (i + off) a multiple of
+   * `align` (a power of two): bitmap_find_next_zero_area_off() with mask align - 1.
+   *
+   * Context: allocation-free; visits only subtrees holding a run of at least nr free bits.
+   * @returns the bit index, or -1 when nothing fits.
+   */
+  findAligned(map: Uint32Array, nr: number, align: number, off: number, start: number): number {
+    if (this.max[1]! < nr) return -1;
+    const pre = this.pre;
+    const suf = this.suf;
+    const max = this.max;
+    const stack = this.#stack;
+    const L = this.leaves;
+    const total = this.#totalBits;
+    let runStart = -1; // start of the free run reaching the current position, or -1
+    let sp = 0;
+    stack[sp++] = 1;
+    while (sp > 0) {
+      const n = stack[--sp]!;
+      const depth = 31 - Math.clz32(n);
+      const span = total / 2 ** depth;
+      const b = (n - 2 ** depth) * span;
+      const e = b + span;
+      if (e <= start) {
+        runStart = -1;
+        continue;
+      }
+      const m = max[n]!;
+      if (b >= start) {
+        if (m === span) {
+          if (runStart < 0) runStart = b;
+          const p = alignFrom(runStart, align, off);
+          if (p + nr <= e) return p;
+          continue;
+        }
+        if (m < nr) {
+          const pr = pre[n]!;
+          if (runStart >= 0 || pr > 0) {
+            const p = alignFrom(runStart >= 0 ? runStart : b, align, off);
+            if (p + nr <= b + pr) return p;
+          }
+          runStart = suf[n]! > 0 ? e - suf[n]! : -1;
+          continue;
+        }
+      }
+      if (n < L) {
+        stack[sp++] = 2 * n + 1;
+        stack[sp++] = 2 * n;
+        continue;
+      }
+      // A leaf: walk its free runs, the first one joining the carried run.
+      let x = this.freeWord(map, n - L);
+      if (b < start) x &= firstWordMask(start - b);
+      if ((x & 1) === 0) runStart = -1;
+      while (x !== 0) {
+        const s = lowestBit(x);
+        const used = ~x & firstWordMask(s);
+        const eb = used === 0 ? 32 : lowestBit(used);
+        const rs = s === 0 && runStart >= 0 ? runStart : b + s;
+        const p = alignFrom(rs, align, off);
+        if (p + nr <= b + eb) return p;
+        if (eb === 32) {
+          runStart = rs;
+          break;
+        }
+        runStart = -1;
+        x &= ~lastWordMask(eb);
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Return the first bit of the free run that ends just before `pos`: one past the last used
+   * bit below `pos`, or 0.
+   */
+  runStartBefore(map: Uint32Array, pos: number): number {
+    const L = this.leaves;
+    const w = pos >>> 5;
+    const r = pos & 31;
+    if (w < this.nWords && r !== 0) {
+      const used = ~this.freeWord(map, w) & ((1 << r) - 1);
+      if (used !== 0) return w * 32 + 32 - Math.clz32(used);
+    }
+    // Everything below pos in word w is free: climb while the left siblings are all free.
+    let n = L + w;
+    let base = w * 32;
+    let span = 32;
+    while (n > 1) {
+      if ((n & 1) === 1) {
+        const sib = n - 1;
+        if (this.max[sib]! !== span) return base - this.suf[sib]!;
+        base -= span;
+      }
+      n >>= 1;
+      span *= 2;
+    }
+    return 0;
+  }
+
+  /** Return the first used bit at or after `pos`, or nbits. */
+  runEndFrom(map: Uint32Array, pos: number): number {
+    if (pos >= this.nbits) return this.nbits;
+    const L = this.leaves;
+    const w = pos >>> 5;
+    const used = ~this.freeWord(map, w) & firstWordMask(pos & 31);
+    if (used !== 0) return Math.min(this.nbits, w * 32 + lowestBit(used));
+    let n = L + w;
+    let base = w * 32;
+    let span = 32;
+    while (n > 1) {
+      if ((n & 1) === 0) {
+        const sib = n + 1;
+        if (this.max[sib]! !== span) return Math.min(this.nbits, base + span + this.pre[sib]!);
+      } else {
+        base -= span;
+      }
+      n >>= 1;
+      span *= 2;
+    }
+    return this.nbits;
+  }
+}
+
+/** Return the lowest i >= x with (i + off) a multiple of align (align a power of two). */
+function alignFrom(x: number, align: number, off: number): number {
+  if (align === 1) return x;
+  const t = x + off + align - 1;
+  return t - (t % align) - off;
+}
