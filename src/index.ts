@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kmem: the TypeScript API. Re-exports only. */
+import './linux/kernel.js'; // attaches machine.kernel
+export { Machine, type MachineOptions } from './machine/machine.js';
+export {
+  GenPool,
+  MAX_CHUNKS,
+  type AddMemoryOptions,
+  type ChunkVisitor,
+  type GenPoolOptions,
+  type Out,
+  type PoolMemory,
+} from './genalloc/gen-pool.js';
+export { GenPoolChunk, type ChunkBacking, type GrowableMemory } from './genalloc/chunk.js';
+export {
+  gen_pool_best_fit,
+  gen_pool_first_fit,
+  gen_pool_first_fit_align,
+  gen_pool_first_fit_order_align,
+  gen_pool_fixed_alloc,
+  type GenPoolAlgo,
+  type GenPoolAlgoPool,
+  type GenPoolDataAlign,
+  type GenPoolDataFixed,
+} from './genalloc/algos.js';
+export { checkInvariants } from './genalloc/check.js';
+export { KernelBug, KernelWarning, InvariantError } from './base/errors.js';
+export { KernelLog, type LogRecord, type LogLevel } from './base/log.js';
+export * from './base/errno.js';
+export { PAGE_SIZE, PAGE_SHIFT, parseSize } from './base/units.js';
+export { XorShift32, WORKLOAD_SEED } from './base/rng.js';
+export { createKernel, type Kernel } from './linux/kernel.js';
