@@ -9,6 +9,7 @@
  *   G1: chunk.avail == chunk.size - (set bits) * 2^order
  *   G3: no bit at or past nbits is set (the tail of the last long stays clear)
  *   T1: every fit-tree leaf matches its word;  T2: every inner node matches its children
+ *   A1: every aligned-index entry matches its recomputation
  *   R1: the run index is ordered by (length, start);  R2: it holds exactly the free runs
  */
 
@@ -16,6 +17,7 @@ import { InvariantError } from '../base/errors.js';
 import { bitmapWeight, findNextBit, findNextZeroBit } from '../bitmap/bitmap.js';
 import { hex } from '../base/units.js';
 import { FitTree } from './fit-tree.js';
+import { AlignedIndex } from './aligned-index.js';
 import type { GenPool } from './gen-pool.js';
 
 /**
@@ -38,15 +40,24 @@ export function checkInvariants(pool: GenPool): void {
     if (chunk.tree !== null) {
       const fresh = new FitTree(chunk.nbits);
       fresh.rebuild(chunk.bits);
-      for (let n = 1; n < fresh.pre.length; n++) {
-        if (
-          fresh.pre[n] !== chunk.tree.pre[n] ||
-          fresh.suf[n] !== chunk.tree.suf[n] ||
-          fresh.max[n] !== chunk.tree.max[n]
-        ) {
+      const tree = chunk.tree;
+      for (let n = 1; n < 2 * fresh.leaves; n++) {
+        if (fresh.pre(n) !== tree.pre(n) || fresh.suf(n) !== tree.suf(n) || fresh.max(n) !== tree.max(n)) {
           const id = n >= fresh.leaves ? 'T1' : 'T2';
           throw new InvariantError(
-            `${id}: ${at}: fit-tree node ${n} stores (${chunk.tree.pre[n]}, ${chunk.tree.suf[n]}, ${chunk.tree.max[n]}), computed (${fresh.pre[n]}, ${fresh.suf[n]}, ${fresh.max[n]})`,
+            `${id}: ${at}: fit-tree node ${n} stores (${tree.pre(n)}, ${tree.suf(n)}, ${tree.max(n)}), computed (${fresh.pre(n)}, ${fresh.suf(n)}, ${fresh.max(n)})`,
+          );
+        }
+      }
+    }
+    if (chunk.aligned !== null) {
+      const freshTree = new FitTree(chunk.nbits);
+      freshTree.rebuild(chunk.bits);
+      const fresh = new AlignedIndex(freshTree, chunk.bits);
+      for (let i = 0; i < fresh.m.length; i++) {
+        if (fresh.m[i] !== chunk.aligned.m[i]) {
+          throw new InvariantError(
+            `A1: ${at}: aligned index entry ${i} stores ${chunk.aligned.m[i]}, computed ${fresh.m[i]}`,
           );
         }
       }

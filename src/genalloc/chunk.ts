@@ -23,6 +23,7 @@
 import { bitmapWords, findNextBit, findNextZeroBit } from '../bitmap/bitmap.js';
 import { FitTree } from './fit-tree.js';
 import { RunIndex } from './run-index.js';
+import { AlignedIndex } from './aligned-index.js';
 
 /** A WebAssembly.Memory, or anything whose `buffer` may be replaced when it grows. */
 export interface GrowableMemory {
@@ -61,6 +62,8 @@ export class GenPoolChunk {
   readonly tree: FitTree | null;
   /** The best-fit index, built by the first best-fit search; null until then. */
   runs: RunIndex | null = null;
+  /** The aligned-fit index, built by the first aligned search; null until then. */
+  aligned: AlignedIndex | null = null;
   readonly #backing: ChunkBacking | null;
   readonly #byteOffset: number;
 
@@ -137,6 +140,13 @@ export class GenPoolChunk {
     }
     this.runs = runs;
     return runs;
+  }
+
+  /** Build the aligned-fit index (first order-align or aligned search on this chunk). */
+  enableAlignedIndex(): AlignedIndex {
+    const aligned = new AlignedIndex(this.tree!, this.bits);
+    this.aligned = aligned;
+    return aligned;
   }
 
   // ── The kernel's field names ───────────────────────────────────────────────

@@ -41,6 +41,83 @@ function trailingOnes(z: number): number {
   return t === 0 ? 32 : 31 - Math.clz32(t & -t);
 }
 
+/**
+ * Length of the longest run of one bits in a word that is not all ones (at most 31).
+ * y_k marks the starts of k ones in a row; y_(m+s)(i) = y_m(i) & y_s(i + m), so the length
+ * is built greedily from 16 + 8 + 4 + 2 + 1 in five fixed steps.
+ */
+function longestRun(z: number): number {
+  const y2 = z & (z >>> 1);
+  const y4 = y2 & (y2 >>> 2);
+  const y8 = y4 & (y4 >>> 4);
+  const y16 = y8 & (y8 >>> 8);
+  let m = 0;
+  let y = -1;
+  let c = y16;
+  if (c !== 0) {
+    m = 16;
+    y = c;
+  }
+  c = y & (y8 >>> m);
+  if (c !== 0) {
+    m += 8;
+    y = c;
+  }
+  c = y & (y4 >>> m);
+  if (c !== 0) {
+    m += 4;
+    y = c;
+  }
+  c = y & (y2 >>> m);
+  if (c !== 0) {
+    m += 2;
+    y = c;
+  }
+  c = y & (z >>> m);
+  if (c !== 0) m += 1;
+  return m;
+}
+
+/** Set leaf n's (pre, suf, max) from its free-bit word z. */
+function setLeaf(t: Int32Array, n: number, z: number): void {
+  const i = 4 * n;
+  if (z === -1) {
+    t[i] = 32;
+    t[i + 1] = 32;
+    t[i + 2] = 32;
+  } else if (z === 0) {
+    t[i] = 0;
+    t[i + 1] = 0;
+    t[i + 2] = 0;
+  } else {
+    t[i] = trailingOnes(z);
+    t[i + 1] = Math.clz32(~z);
+    t[i + 2] = longestRun(z);
+  }
+}
+
+/** Recompute inner node n from its children (each of `span` bits); true if it changed. */
+function combine(t: Int32Array, n: number, span: number): boolean {
+  const a = 8 * n; // left child 2n at 4 * 2n; right child right after it
+  const pa = t[a]!;
+  const sa = t[a + 1]!;
+  const ma = t[a + 2]!;
+  const pb = t[a + 4]!;
+  const sb = t[a + 5]!;
+  const mb = t[a + 6]!;
+  const p = pa === span ? span + pb : pa;
+  const s = sb === span ? span + sa : sb;
+  let m = sa + pb;
+  if (ma > m) m = ma;
+  if (mb > m) m = mb;
+  const i = 4 * n;
+  if (p === t[i] && s === t[i + 1] && m === t[i + 2]) return false;
+  t[i] = p;
+  t[i + 1] = s;
+  t[i + 2] = m;
+  return true;
+}
+
 /** Index of the lowest set bit of a non-zero 32-bit word. */
 function lowestBit(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -54,9 +131,11 @@ export class FitTree {
   readonly nWords: number;
   /** Leaves of the tree (a power of two >= nWords). */
   readonly leaves: number;
-  readonly pre: Int32Array;
-  readonly suf: Int32Array;
-  readonly max: Int32Array;
+  /**
+   * The nodes, interleaved so that one node is 16 bytes and two siblings share a cache
+   * line: pre at 4n, suf at 4n + 1, max at 4n + 2 (4n + 3 is padding).
+   */
+  readonly node: Int32Array;
   readonly #tailMask: number;
   readonly #totalBits: number;
   /** DFS stack of the aligned sweep; each pop pushes at most two, so depth + 1 suffices. */
@@ -69,9 +148,7 @@ export class FitTree {
     while (leaves < this.nWords) leaves *= 2;
     this.leaves = leaves;
     this.#totalBits = leaves * 32;
-    this.pre = new Int32Array(2 * leaves);
-    this.suf = new Int32Array(2 * leaves);
-    this.max = new Int32Array(2 * leaves);
+    this.node = new Int32Array(8 * leaves);
     this.#tailMask = lastWordMask(nbits);
   }
 
@@ -85,10 +162,10 @@ export class FitTree {
   /** Recompute the whole tree from `map` (chunk creation, index rebuild). */
   rebuild(map: Uint32Array): void {
     const L = this.leaves;
-    for (let w = 0; w < L; w++) this.#setLeaf(L + w, this.freeWord(map, w));
+    for (let w = 0; w < L; w++) setLeaf(this.node, L + w, this.freeWord(map, w));
     let span = 32;
     for (let lo = L >> 1; lo >= 1; lo >>= 1) {
-      for (let n = lo; n < 2 * lo; n++) this.#combine(n, span);
+      for (let n = lo; n < 2 * lo; n++) combine(this.node, n, span);
       span *= 2;
     }
   }
@@ -96,16 +173,17 @@ export class FitTree {
   /** Recompute the leaves of the words holding bits [start, start + nr) and their ancestors. */
   update(map: Uint32Array, start: number, nr: number): void {
     if (nr <= 0) return;
+    const t = this.node;
     const L = this.leaves;
     const wFirst = start >>> 5;
     const wLast = (start + nr - 1) >>> 5;
-    for (let w = wFirst; w <= wLast; w++) this.#setLeaf(L + w, this.freeWord(map, w));
+    for (let w = wFirst; w <= wLast; w++) setLeaf(t, L + w, this.freeWord(map, w));
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
     let span = 32;
     while (lo >= 1) {
       let changed = false;
-      for (let n = lo; n <= hi; n++) if (this.#combine(n, span)) changed = true;
+      for (let n = lo; n <= hi; n++) if (combine(t, n, span)) changed = true;
       if (!changed) return; // ancestors depend only on these nodes
       lo >>= 1;
       hi >>= 1;
@@ -113,54 +191,24 @@ export class FitTree {
     }
   }
 
-  #setLeaf(n: number, z: number): void {
-    if (z === -1) {
-      this.pre[n] = 32;
-      this.suf[n] = 32;
-      this.max[n] = 32;
-      return;
-    }
-    if (z === 0) {
-      this.pre[n] = 0;
-      this.suf[n] = 0;
-      this.max[n] = 0;
-      return;
-    }
-    this.pre[n] = trailingOnes(z);
-    this.suf[n] = Math.clz32(~z);
-    let x = z;
-    let m = 0;
-    while (x !== 0) {
-      x &= x << 1; // each free run loses its lowest bit
-      m++;
-    }
-    this.max[n] = m;
+  /** Free bits at the low end of node n's span. */
+  pre(n: number): number {
+    return this.node[4 * n]!;
   }
 
-  /** Recompute inner node n from its children (each of `span` bits); true if it changed. */
-  #combine(n: number, span: number): boolean {
-    const pre = this.pre;
-    const suf = this.suf;
-    const max = this.max;
-    const a = 2 * n;
-    const b = a + 1;
-    const pa = pre[a]!;
-    const sb = suf[b]!;
-    const p = pa === span ? span + pre[b]! : pa;
-    const s = sb === span ? span + suf[a]! : sb;
-    let m = suf[a]! + pre[b]!;
-    if (max[a]! > m) m = max[a]!;
-    if (max[b]! > m) m = max[b]!;
-    if (p === pre[n] && s === suf[n] && m === max[n]) return false;
-    pre[n] = p;
-    suf[n] = s;
-    max[n] = m;
-    return true;
+  /** Free bits at the high end of node n's span. */
+  suf(n: number): number {
+    return this.node[4 * n + 1]!;
+  }
+
+  /** Longest free run inside node n's span. */
+  max(n: number): number {
+    return this.node[4 * n + 2]!;
   }
 
   /** The longest free run of the chunk, in bits. */
   longestRun(): number {
-    return this.max[1]!;
+    return this.node[6]!;
   }
 
   /**
@@ -168,10 +216,8 @@ export class FitTree {
    * @returns the bit index, or -1 when no run of nr free bits exists.
    */
   findFirst(map: Uint32Array, nr: number): number {
-    const pre = this.pre;
-    const suf = this.suf;
-    const max = this.max;
-    if (max[1]! < nr) return -1;
+    const t = this.node;
+    if (t[6]! < nr) return -1;
     const L = this.leaves;
     let n = 1;
     let base = 0;
@@ -179,10 +225,11 @@ export class FitTree {
     while (n < L) {
       const half = span / 2;
       const a = 2 * n;
-      if (max[a]! >= nr) {
+      const ia = 4 * a;
+      if (t[ia + 2]! >= nr) {
         n = a;
-      } else if (suf[a]! + pre[a + 1]! >= nr) {
-        return base + half - suf[a]!;
+      } else if (t[ia + 1]! + t[ia + 4]! >= nr) {
+        return base + half - t[ia + 1]!;
       } else {
         n = a + 1;
         base += half;
@@ -208,10 +255,8 @@ export class FitTree {
    * @returns the bit index, or -1 when nothing fits.
    */
   findAligned(map: Uint32Array, nr: number, align: number, off: number, start: number): number {
-    if (this.max[1]! < nr) return -1;
-    const pre = this.pre;
-    const suf = this.suf;
-    const max = this.max;
+    const t = this.node;
+    if (t[6]! < nr) return -1;
     const stack = this.#stack;
     const L = this.leaves;
     const total = this.#totalBits;
@@ -228,7 +273,7 @@ export class FitTree {
         runStart = -1;
         continue;
       }
-      const m = max[n]!;
+      const m = t[4 * n + 2]!;
       if (b >= start) {
         if (m === span) {
           if (runStart < 0) runStart = b;
@@ -237,12 +282,13 @@ export class FitTree {
           continue;
         }
         if (m < nr) {
-          const pr = pre[n]!;
+          const pr = t[4 * n]!;
           if (runStart >= 0 || pr > 0) {
             const p = alignFrom(runStart >= 0 ? runStart : b, align, off);
             if (p + nr <= b + pr) return p;
           }
-          runStart = suf[n]! > 0 ? e - suf[n]! : -1;
+          const sf = t[4 * n + 1]!;
+          runStart = sf > 0 ? e - sf : -1;
           continue;
         }
       }
@@ -292,7 +338,7 @@ export class FitTree {
     while (n > 1) {
       if ((n & 1) === 1) {
         const sib = n - 1;
-        if (this.max[sib]! !== span) return base - this.suf[sib]!;
+        if (this.max(sib) !== span) return base - this.suf(sib);
         base -= span;
       }
       n >>= 1;
@@ -314,7 +360,7 @@ export class FitTree {
     while (n > 1) {
       if ((n & 1) === 0) {
         const sib = n + 1;
-        if (this.max[sib]! !== span) return Math.min(this.nbits, base + span + this.pre[sib]!);
+        if (this.max(sib) !== span) return Math.min(this.nbits, base + span + this.pre(sib));
       } else {
         base -= span;
       }

@@ -395,17 +395,14 @@ export class GenPool implements GenPoolAlgoPool {
       }
       if (algo === gen_pool_first_fit_order_align) {
         const align = roundupPowOfTwo(nbits);
-        const i =
-          align === 1 ? tree.findFirst(chunk.bits, nbits) : tree.findAligned(chunk.bits, nbits, align, 0, 0);
-        return i < 0 ? endBit : i;
+        return this.#aligned(chunk, nbits, align, 0);
       }
       if (algo === gen_pool_first_fit_align && data !== null && typeof data === 'object') {
         const align = (data as GenPoolDataAlign).align;
         if (isPowerOfTwo(align)) {
           const p = this.#alignParams;
           firstFitAlignParams(align, this.minAllocOrder, chunk.startAddr, p);
-          const i = tree.findAligned(chunk.bits, nbits, p[0]! + 1, p[1]!, 0);
-          return i < 0 ? endBit : i;
+          return this.#aligned(chunk, nbits, p[0]! + 1, p[1]!);
         }
       }
       if (algo === gen_pool_fixed_alloc && data !== null && typeof data === 'object') {
@@ -413,6 +410,21 @@ export class GenPool implements GenPoolAlgoPool {
       }
     }
     return algo(chunk.bits, endBit, 0, nbits, data, this, chunk.startAddr);
+  }
+
+  /**
+   * The lowest i with [i, i + nbits) free and (i + off) a multiple of `align` (a power of
+   * two), from bit 0; the chunk's size (no fit) when there is none.
+   */
+  #aligned(chunk: GenPoolChunk, nbits: number, align: number, off: number): number {
+    const tree = chunk.tree!;
+    let i: number;
+    if (align === 1) i = tree.findFirst(chunk.bits, nbits);
+    else if (off === 0 && nbits <= align) {
+      const index = chunk.aligned ?? chunk.enableAlignedIndex();
+      i = index.find(chunk.bits, nbits, 31 - Math.clz32(align));
+    } else i = tree.findAligned(chunk.bits, nbits, align, off, 0);
+    return i < 0 ? chunk.nbits : i;
   }
 
   /** gen_pool_fixed_alloc without the scan: the run at offset is free, or no fit. */
@@ -453,6 +465,7 @@ export class GenPool implements GenPoolAlgoPool {
     const tree = chunk.tree;
     if (tree === null) return;
     tree.update(chunk.bits, startBit, nbits);
+    if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
     const runs = chunk.runs;
     if (runs === null) return;
     const a = this.#runA;
@@ -466,6 +479,7 @@ export class GenPool implements GenPoolAlgoPool {
     const tree = chunk.tree;
     if (tree === null || nbits === 0) return;
     tree.update(chunk.bits, startBit, nbits);
+    if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
     const runs = chunk.runs;
     if (runs === null) return;
     const end = startBit + nbits;

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The aligned-fit index of a genpool chunk: answers "the lowest index p, a multiple of 2^j,
+ * with [p, p + nr) free" for nr <= 2^j in O(log words) — the placement of
+ * gen_pool_first_fit_order_align and of gen_pool_first_fit_align on an aligned chunk.
+ *
+ * Kernel: none — replaces the scan of bitmap_find_next_zero_area(map, size, 0, nr, 2^j - 1)
+ * with the same answer.
+ *
+ * Why it works: with nr <= 2^j, a fit at an aligned p lies inside the aligned block
+ * [p, p + 2^j), so it exists iff that block's free prefix is at least nr. Call B_j(p) that
+ * prefix. Blocks of 2^j >= 32 bits are exactly the fit tree's nodes at height j - 5 (their
+ * `pre`); smaller blocks live inside one word.
+ *
+ * Structure: for every fit-tree node n at height h (leaves: h = 0) and every level
+ * j = 0 .. h + 5, M(n, j) = the largest B_j over the 2^j-blocks inside n's span; M(n, h + 5)
+ * is n's own prefix. A query descends from the root into the leftmost child whose M(·, j)
+ * reaches nr. Entries are stored per height, node by node:
+ *
+ *   height h:  [ node L>>h: M(·,0) .. M(·,h+5) ][ node L>>h + 1: ... ] ...
+ *
+ * The index is built on the first aligned search of a chunk and kept up to date from then
+ * on (it costs about h + 6 max operations per level of every update).
+ *
+ * Invariant A1 (check.ts): every entry equals its recomputation from the bitmap.
+ */
+
+import type { FitTree } from './fit-tree.js';
+
+/** Bits at the start of every 2^j-bit block of a word, for j = 0..4. */
+const BLOCK_STARTS = [0xffffffff | 0, 0x55555555, 0x11111111, 0x01010101, 0x00010001];
+
+/** The per-level aligned prefix maxima of one chunk's fit tree. */
+export class AlignedIndex {
+  readonly #tree: FitTree;
+  /** Height of the root (leaves are height 0). */
+  readonly height: number;
+  readonly #offset: Int32Array;
+  readonly m: Int32Array;
+
+  constructor(tree: FitTree, map: Uint32Array) {
+    this.#tree = tree;
+    const L = tree.leaves;
+    this.height = 31 - Math.clz32(L);
+    this.#offset = new Int32Array(this.height + 2);
+    let total = 0;
+    for (let h = 0; h <= this.height; h++) {
+      this.#offset[h] = total;
+      total += (L >> h) * (h + 6);
+    }
+    this.#offset[this.height + 1] = total;
+    this.m = new Int32Array(total);
+    this.rebuild(map);
+  }
+
+  /** Index of M(n, 0) for node n at height h. */
+  #slot(n: number, h: number): number {
+    return this.#offset[h]! + (n - (this.#tree.leaves >> h)) * (h + 6);
+  }
+
+  /** Recompute every entry from the bitmap (and the fit tree's prefixes). */
+  rebuild(map: Uint32Array): void {
+    const L = this.#tree.leaves;
+    for (let w = 0; w < L; w++) this.#leaf(L + w, this.#tree.freeWord(map, w));
+    for (let h = 1; h <= this.height; h++) {
+      for (let n = L >> h; n < (L >> h) * 2; n++) this.#inner(n, h);
+    }
+  }
+
+  /** Recompute the entries over the words of bits [start, start + nr) after a tree update. */
+  update(map: Uint32Array, start: number, nr: number): void {
+    if (nr <= 0) return;
+    const L = this.#tree.leaves;
+    const wFirst = start >>> 5;
+    const wLast = (start + nr - 1) >>> 5;
+    for (let w = wFirst; w <= wLast; w++) this.#leaf(L + w, this.#tree.freeWord(map, w));
+    let lo = (L + wFirst) >> 1;
+    let hi = (L + wLast) >> 1;
+    for (let h = 1; h <= this.height; h++) {
+      let changed = false;
+      for (let n = lo; n <= hi; n++) if (this.#inner(n, h)) changed = true;
+      if (!changed) return;
+      lo >>= 1;
+      hi >>= 1;
+    }
+  }
+
+  /** Leaf entries: in-word block prefixes for j = 0..4, then the word's own prefix. */
+  #leaf(n: number, z: number): boolean {
+    const m = this.m;
+    const s = this.#slot(n, 0);
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    let b4 = 0;
+    let y = z;
+    for (let k = 1; k <= 16 && y !== 0; k++) {
+      if (k > 1) y &= z >>> (k - 1); // y marks the starts of k free bits in a row
+      if (y === 0) break;
+      if (k === 1) b0 = 1;
+      if (k <= 2 && (y & BLOCK_STARTS[1]!) !== 0) b1 = k;
+      if (k <= 4 && (y & BLOCK_STARTS[2]!) !== 0) b2 = k;
+      if (k <= 8 && (y & BLOCK_STARTS[3]!) !== 0) b3 = k;
+      if ((y & BLOCK_STARTS[4]!) !== 0) b4 = k;
+    }
+    const own = this.#tree.pre(n);
+    const changed =
+      m[s] !== b0 || m[s + 1] !== b1 || m[s + 2] !== b2 || m[s + 3] !== b3 || m[s + 4] !== b4 || m[s + 5] !== own;
+    m[s] = b0;
+    m[s + 1] = b1;
+    m[s + 2] = b2;
+    m[s + 3] = b3;
+    m[s + 4] = b4;
+    m[s + 5] = own;
+    return changed;
+  }
+
+  /** Inner entries: the children's maxima per level, then the node's own prefix. */
+  #inner(n: number, h: number): boolean {
+    const m = this.m;
+    const s = this.#slot(n, h);
+    const sa = this.#slot(2 * n, h - 1);
+    const sb = sa + (h + 5); // the right child follows the left one
+    let changed = false;
+    for (let j = 0; j < h + 5; j++) {
+      const va = m[sa + j]!;
+      const vb = m[sb + j]!;
+      const v = va > vb ? va : vb;
+      if (m[s + j] !== v) {
+        m[s + j] = v;
+        changed = true;
+      }
+    }
+    const own = this.#tree.pre(n);
+    if (m[s + h + 5] !== own) {
+      m[s + h + 5] = own;
+      changed = true;
+    }
+    return changed;
+  }
+
+  /**
+   * Find the lowest multiple p of 2^j with [p, p + nr) free, for 1 <= nr <= 2^j.
+   * @returns p, or -1 when no aligned block has a free prefix of nr bits.
+   */
+  find(map: Uint32Array, nr: number, j: number): number {
+    const tree = this.#tree;
+    const L = tree.leaves;
+    const H = this.height;
+    if (j >= H + 5) return tree.pre(1) >= nr ? 0 : -1; // only p = 0 is aligned
+    const m = this.m;
+    if (m[this.#slot(1, H) + j]! < nr) return -1;
+    let n = 1;
+    let h = H;
+    const stop = j >= 5 ? j - 5 : 0; // height of the 2^j blocks (or the leaves)
+    while (h > stop) {
+      const a = 2 * n;
+      n = m[this.#slot(a, h - 1) + j]! >= nr ? a : a + 1;
+      h--;
+    }
+    const base = (n - (L >> h)) * (32 << h);
+    if (j >= 5) return base;
+    let y = tree.freeWord(map, n - L);
+    let have = 1;
+    while (have < nr) {
+      const sh = have < nr - have ? have : nr - have;
+      y &= y >>> sh;
+      have += sh;
+    }
+    y &= BLOCK_STARTS[j]!;
+    return base + (31 - Math.clz32(y & -y));
+  }
+}
