@@ -77,7 +77,7 @@ export function popcount32(x: number): number {
  */
 export function roundupPowOfTwo(n: number): number {
   if (n <= 1) return 1;
-  if (n <= 0x80000000) return 2 ** (32 - Math.clz32(Math.ceil(n) - 1));
+  if (n <= 0x40000000) return 1 << (32 - Math.clz32(Math.ceil(n) - 1));
   return 2 ** Math.ceil(Math.log2(n));
 }
 

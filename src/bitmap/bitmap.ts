@@ -32,7 +32,7 @@ export function firstWordMask(start: number): number {
 /** Mask of the bits below `end` within its word, all ones when end is word-aligned. */
 export function lastWordMask(end: number): number {
   const r = end & 31;
-  return r === 0 ? -1 : (1 << r) - 1;
+  return r === 0 ? -1 : ((1 << r) - 1) | 0; // int32: (1 << 31) - 1 is not
 }
 
 /**
@@ -116,6 +116,59 @@ export function bitmapClear(map: Uint32Array, start: number, nr: number): void {
   map[w] = map[w]! & ~firstWordMask(start);
   while (++w < lastW) map[w] = 0;
   map[w] = map[w]! & ~lastWordMask(end);
+}
+
+/**
+ * Set the `nr` bits at `start` if all of them are zero (a claim on one thread).
+ * @returns true when the bits were set, false (nothing changed) when one was already set.
+ */
+export function bitmapClaim(map: Uint32Array, start: number, nr: number): boolean {
+  if (nr <= 0) return true;
+  const end = start + nr;
+  const wFirst = start >>> 5;
+  const wLast = (end - 1) >>> 5;
+  if (wFirst === wLast) {
+    const mask = firstWordMask(start) & lastWordMask(end);
+    const w = map[wFirst]!;
+    if ((w & mask) !== 0) return false;
+    map[wFirst] = w | mask;
+    return true;
+  }
+  if ((map[wFirst]! & firstWordMask(start)) !== 0) return false;
+  for (let w = wFirst + 1; w < wLast; w++) if (map[w] !== 0) return false;
+  if ((map[wLast]! & lastWordMask(end)) !== 0) return false;
+  map[wFirst] = map[wFirst]! | firstWordMask(start);
+  for (let w = wFirst + 1; w < wLast; w++) map[w] = 0xffffffff;
+  map[wLast] = map[wLast]! | lastWordMask(end);
+  return true;
+}
+
+/**
+ * Clear the `nr` bits at `start` if all of them are set (a release on one thread).
+ * @returns true when the bits were cleared, false (nothing changed) when one was not set.
+ */
+export function bitmapRelease(map: Uint32Array, start: number, nr: number): boolean {
+  if (nr <= 0) return true;
+  const end = start + nr;
+  const wFirst = start >>> 5;
+  const wLast = (end - 1) >>> 5;
+  if (wLast >= map.length) return false;
+  if (wFirst === wLast) {
+    const mask = firstWordMask(start) & lastWordMask(end);
+    const w = map[wFirst]!;
+    if ((w & mask) !== mask) return false;
+    map[wFirst] = w & ~mask;
+    return true;
+  }
+  const fm = firstWordMask(start);
+  const lm = lastWordMask(end);
+  if ((map[wFirst]! & fm) !== fm) return false;
+  for (let w = wFirst + 1; w < wLast; w++) if (map[w] !== 0xffffffff) return false;
+  if ((map[wLast]! & lm) !== lm) return false;
+  map[wFirst] = map[wFirst]! & ~fm;
+  for (let w = wFirst + 1; w < wLast; w++) map[w] = 0;
+  map[wLast] = map[wLast]! & ~lm;
+  return true;
 }
 
 /** Return true when every bit of [start, start + nr) is zero (true for nr = 0). */

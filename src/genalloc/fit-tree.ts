@@ -51,31 +51,25 @@ function longestRun(z: number): number {
   const y4 = y2 & (y2 >>> 2);
   const y8 = y4 & (y4 >>> 4);
   const y16 = y8 & (y8 >>> 8);
-  let m = 0;
-  let y = -1;
+  // Each step keeps c when it is non-zero: k = -1 when c != 0, else 0 (branch-free).
   let c = y16;
-  if (c !== 0) {
-    m = 16;
-    y = c;
-  }
+  let k = (c | -c) >> 31;
+  let m = 16 & k;
+  let y = c | ~k;
   c = y & (y8 >>> m);
-  if (c !== 0) {
-    m += 8;
-    y = c;
-  }
+  k = (c | -c) >> 31;
+  m += 8 & k;
+  y = (c & k) | (y & ~k);
   c = y & (y4 >>> m);
-  if (c !== 0) {
-    m += 4;
-    y = c;
-  }
+  k = (c | -c) >> 31;
+  m += 4 & k;
+  y = (c & k) | (y & ~k);
   c = y & (y2 >>> m);
-  if (c !== 0) {
-    m += 2;
-    y = c;
-  }
+  k = (c | -c) >> 31;
+  m += 2 & k;
+  y = (c & k) | (y & ~k);
   c = y & (z >>> m);
-  if (c !== 0) m += 1;
-  return m;
+  return m + (((c | -c) >> 31) & 1);
 }
 
 /** Set leaf n's (pre, suf, max) from its free-bit word z. */
@@ -170,7 +164,16 @@ export class FitTree {
     }
   }
 
-  /** Recompute the leaves of the words holding bits [start, start + nr) and their ancestors. */
+  /**
+   * Recompute the leaves of the words holding bits [start, start + nr) and their ancestors,
+   * stopping at the first level where no node changed.
+   *
+   * Context: data plane. The combine is branch-free (data-dependent branches mispredict on
+   * every other node and cost more than the arithmetic): with e = (x - span) >> 31, which
+   * is 0 when a child is entirely free and -1 otherwise,
+   *   pre = pa + (pb & ~ea),  suf = sb + (sa & ~eb),  max(x, y) = x - ((x - y) & ((x - y) >> 31)).
+   * Every value is below 2^30, so no difference overflows.
+   */
   update(map: Uint32Array, start: number, nr: number): void {
     if (nr <= 0) return;
     const t = this.node;
@@ -182,9 +185,29 @@ export class FitTree {
     let hi = (L + wLast) >> 1;
     let span = 32;
     while (lo >= 1) {
-      let changed = false;
-      for (let n = lo; n <= hi; n++) if (combine(t, n, span)) changed = true;
-      if (!changed) return; // ancestors depend only on these nodes
+      let diff = 0;
+      for (let n = lo; n <= hi; n++) {
+        const a = 8 * n;
+        const i = 4 * n;
+        const pa = t[a]!;
+        const sa = t[a + 1]!;
+        const ma = t[a + 2]!;
+        const pb = t[a + 4]!;
+        const sb = t[a + 5]!;
+        const mb = t[a + 6]!;
+        const p = pa + (pb & ~((pa - span) >> 31));
+        const s = sb + (sa & ~((sb - span) >> 31));
+        let m = sa + pb;
+        let d = m - ma;
+        m -= d & (d >> 31);
+        d = m - mb;
+        m -= d & (d >> 31);
+        diff |= (p ^ t[i]!) | (s ^ t[i + 1]!) | (m ^ t[i + 2]!);
+        t[i] = p;
+        t[i + 1] = s;
+        t[i + 2] = m;
+      }
+      if (diff === 0) return; // ancestors depend only on these nodes
       lo >>= 1;
       hi >>= 1;
       span *= 2;
@@ -224,16 +247,14 @@ export class FitTree {
     let span = this.#totalBits;
     while (n < L) {
       const half = span / 2;
-      const a = 2 * n;
-      const ia = 4 * a;
-      if (t[ia + 2]! >= nr) {
-        n = a;
-      } else if (t[ia + 1]! + t[ia + 4]! >= nr) {
+      const ia = 8 * n; // left child 2n
+      const goRight = (t[ia + 2]! - nr) >>> 31; // 1 when the left child has no run of nr
+      // The run crossing the middle fits only on the way right (rare: a predictable branch).
+      if ((goRight & ((nr - 1 - t[ia + 1]! - t[ia + 4]!) >>> 31)) !== 0) {
         return base + half - t[ia + 1]!;
-      } else {
-        n = a + 1;
-        base += half;
       }
+      n = 2 * n + goRight;
+      base += half * goRight;
       span = half;
     }
     // A leaf whose longest run is >= nr, so nr <= 32: mark the starts of nr-bit free runs.

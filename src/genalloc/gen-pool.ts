@@ -22,6 +22,10 @@
  * DEVIATION (each keeps the state consistent where the kernel would oops or corrupt):
  *   - A BUG in gen_pool_free leaves the bitmap as it was before the call (the kernel may
  *     have cleared some longs before it noticed); the KernelBug names the values.
+ *   - On one thread a claim of free bits cannot lose a race, so the bits are checked and
+ *     set in one pass (bitmapClaim) and released likewise (bitmapRelease); the kernel's
+ *     long-by-long bitmap_set_ll/bitmap_clear_ll with rollback and retry (ll.ts) runs when
+ *     a custom algorithm returns a taken run. The outcome is the same.
  *   - gen_pool_destroy of a busy pool keeps the busy chunk and the chunks after it in the
  *     pool (the kernel had unlinked the busy one), so it can be inspected and freed.
  *   - A custom algorithm that returns a run past the end of the map, or keeps returning a
@@ -35,7 +39,13 @@ import { KernelBug } from '../base/errors.js';
 import { KernelLog } from '../base/log.js';
 import { alignUp, hex, isPowerOfTwo, roundupPowOfTwo, TWO_POW_32 } from '../base/units.js';
 import { bitmapClearLl, bitmapSetLl } from '../bitmap/ll.js';
-import { findNextBit, isRangeClear, MAX_BITMAP_BITS } from '../bitmap/bitmap.js';
+import {
+  bitmapClaim,
+  bitmapRelease,
+  findNextBit,
+  isRangeClear,
+  MAX_BITMAP_BITS,
+} from '../bitmap/bitmap.js';
 import {
   firstFitAlignParams,
   gen_pool_best_fit,
@@ -328,8 +338,7 @@ export class GenPool implements GenPoolAlgoPool {
    */
   allocAlgoOwner(size: number, algo: GenPoolAlgo, data: unknown, owner: Out<unknown> | null): number {
     if (owner !== null) owner.value = null;
-    if (size === 0) return 0;
-    if (!(size > 0 && size <= Number.MAX_SAFE_INTEGER)) return 0;
+    if (!(size > 0 && size <= Number.MAX_SAFE_INTEGER)) return 0; // 0, negative, NaN
     const unit = this.#unit;
     const nbits = Math.ceil(size / unit);
     const chunks = this.#chunks;
@@ -347,24 +356,39 @@ export class GenPool implements GenPoolAlgoPool {
 
   /** Find and claim nbits in one chunk; return the start bit, or -1 when it has no fit. */
   #claim(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
+    const startBit = this.#search(chunk, algo, data, nbits);
+    if (!(startBit < chunk.nbits)) return -1;
+    if (!(startBit >= 0 && startBit + nbits <= chunk.nbits && Number.isInteger(startBit))) {
+      this.#badAlgoResult(chunk, startBit, nbits);
+    }
+    if (chunk.runs !== null) this.#runsBeforeClaim(chunk, startBit);
+    // One thread: a claim of free bits cannot lose a race, so set them in one pass.
+    if (bitmapClaim(chunk.bits, startBit, nbits)) {
+      this.#indexAfterClaim(chunk, startBit, nbits);
+      return startBit;
+    }
+    return this.#claimRetry(chunk, algo, data, nbits, startBit);
+  }
+
+  /**
+   * The kernel's retry: bitmap_set_ll found a long already taken, so undo the longs this
+   * call set and ask the algorithm again from the failed position (not +1). On one thread
+   * only a custom algorithm that returns a taken run gets here. (Cold path.)
+   */
+  #claimRetry(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number, first: number): number {
     const endBit = chunk.nbits;
-    let startBit = this.#search(chunk, algo, data, nbits);
+    let startBit = first;
     for (let tries = 0; ; tries++) {
       if (!(startBit < endBit)) return -1;
-      if (!Number.isInteger(startBit) || startBit < 0 || startBit + nbits > endBit) {
-        this.#bug(
-          'gen_pool_alloc_algo_owner',
-          `algorithm returned bit ${startBit} for ${nbits} bits of a ${endBit}-bit chunk at ${hex(chunk.startAddr)}`,
-        );
+      if (!(startBit >= 0 && startBit + nbits <= endBit && Number.isInteger(startBit))) {
+        this.#badAlgoResult(chunk, startBit, nbits);
       }
-      if (chunk.runs !== null) this.#runsBeforeClaim(chunk, startBit);
+      if (chunk.runs !== null && tries > 0) this.#runsBeforeClaim(chunk, startBit);
       const remain = bitmapSetLl(chunk.bits, startBit, nbits);
       if (remain === 0) {
         this.#indexAfterClaim(chunk, startBit, nbits);
         return startBit;
       }
-      // Lost the race for a long: undo the longs this call set, then search again from
-      // the failed position (not +1), as the kernel does.
       if (bitmapClearLl(chunk.bits, startBit, nbits - remain) !== 0) {
         this.#bug('gen_pool_alloc_algo_owner', `rollback of bit ${startBit} failed`);
       }
@@ -378,6 +402,13 @@ export class GenPool implements GenPoolAlgoPool {
       }
       startBit = algo(chunk.bits, endBit, startBit, nbits, data, this, chunk.startAddr);
     }
+  }
+
+  #badAlgoResult(chunk: GenPoolChunk, startBit: number, nbits: number): never {
+    this.#bug(
+      'gen_pool_alloc_algo_owner',
+      `algorithm returned bit ${startBit} for ${nbits} bits of a ${chunk.nbits}-bit chunk at ${hex(chunk.startAddr)}`,
+    );
   }
 
   /** Ask the algorithm (or the index that answers it) for a start bit, from bit 0. */
@@ -607,9 +638,7 @@ export class GenPool implements GenPoolAlgoPool {
       );
     }
     const startBit = Math.floor((addr - chunk.startAddr) / unit);
-    const remain = bitmapClearLl(chunk.bits, startBit, nbits);
-    if (remain !== 0) {
-      bitmapSetLl(chunk.bits, startBit, nbits - remain); // put back what was cleared
+    if (!bitmapRelease(chunk.bits, startBit, nbits)) {
       this.#bug(
         'gen_pool_free_owner',
         `freeing ${hex(addr)}+${size}: granules ${startBit}..${startBit + nbits - 1} of chunk ${hex(chunk.startAddr)} are not all allocated (double free?)`,
