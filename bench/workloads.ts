@@ -7,7 +7,7 @@
  * checksum = sum mod 2^32 of every handed-out address as an offset from the chunk start.
  */
 
-import { XorShift32 } from '../src/base/rng.js';
+import { WORKLOAD_SEED } from '../src/base/rng.js';
 import { TWO_POW_32 } from '../src/base/units.js';
 
 /** What a workload needs of an allocator. */
@@ -79,15 +79,18 @@ export function runLiveSet(
   steps: number,
   sizeOf: (r: number) => number,
 ): WorkloadResult {
-  const rng = new XorShift32();
   const liveOff = new Float64Array(cap);
   const liveSize = new Float64Array(cap);
+  let x = WORKLOAD_SEED | 0; // xorshift32 state, inlined below (same sequence as XorShift32)
   let n = 0;
   let failed = 0;
   let checksum = 0;
   const t0 = now();
   for (let s = 0; s < steps; s++) {
-    const r = rng.next();
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const r = x >>> 0;
     if (n === 0 || (n < cap && r % 4 !== 0)) {
       const size = sizeOf(r);
       const off = t.alloc(size);

@@ -30,6 +30,27 @@ import type { FitTree } from './fit-tree.js';
 /** Bits at the start of every 2^j-bit block of a word, for j = 0..4. */
 const BLOCK_STARTS = [0xffffffff | 0, 0x55555555, 0x11111111, 0x01010101, 0x00010001];
 
+/**
+ * The largest free prefix (at most 2^j) of the 2^j-bit blocks of a word, given the run-start
+ * masks y_1 = z, y_2, y_4, y_8, y_16 of its free bits.
+ */
+function liftBlock(z: number, y2: number, y4: number, y8: number, y16: number, j: number): number {
+  const starts = BLOCK_STARTS[j]!;
+  const full = j === 1 ? y2 : j === 2 ? y4 : j === 3 ? y8 : y16;
+  if ((full & starts) !== 0) return 1 << j;
+  let m = 0;
+  let y = starts;
+  for (let k = j - 1; k >= 0; k--) {
+    const yk = k === 0 ? z : k === 1 ? y2 : k === 2 ? y4 : y8;
+    const c = y & (yk >>> m);
+    if (c !== 0) {
+      m += 1 << k;
+      y = c;
+    }
+  }
+  return m;
+}
+
 /** The per-level aligned prefix maxima of one chunk's fit tree. */
 export class AlignedIndex {
   readonly #tree: FitTree;
@@ -94,15 +115,24 @@ export class AlignedIndex {
     let b2 = 0;
     let b3 = 0;
     let b4 = 0;
-    let y = z;
-    for (let k = 1; k <= 16 && y !== 0; k++) {
-      if (k > 1) y &= z >>> (k - 1); // y marks the starts of k free bits in a row
-      if (y === 0) break;
-      if (k === 1) b0 = 1;
-      if (k <= 2 && (y & BLOCK_STARTS[1]!) !== 0) b1 = k;
-      if (k <= 4 && (y & BLOCK_STARTS[2]!) !== 0) b2 = k;
-      if (k <= 8 && (y & BLOCK_STARTS[3]!) !== 0) b3 = k;
-      if ((y & BLOCK_STARTS[4]!) !== 0) b4 = k;
+    if (z === -1) {
+      b0 = 1;
+      b1 = 2;
+      b2 = 4;
+      b3 = 8;
+      b4 = 16;
+    } else if (z !== 0) {
+      // y_k marks the starts of k free bits in a row; a 2^j-block has a free prefix of k
+      // when y_k has its first bit set. Binary lifting finds the largest such k per level.
+      const y2 = z & (z >>> 1);
+      const y4 = y2 & (y2 >>> 2);
+      const y8 = y4 & (y4 >>> 4);
+      const y16 = y8 & (y8 >>> 8);
+      b0 = 1;
+      b1 = liftBlock(z, y2, y4, y8, y16, 1);
+      b2 = liftBlock(z, y2, y4, y8, y16, 2);
+      b3 = liftBlock(z, y2, y4, y8, y16, 3);
+      b4 = liftBlock(z, y2, y4, y8, y16, 4);
     }
     const own = this.#tree.pre(n);
     const changed =

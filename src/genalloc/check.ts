@@ -13,6 +13,7 @@
  *   R1: the run index is ordered by (length, start);  R2: it holds exactly the free runs
  */
 
+// control-plane: invariant checker, run by tests and DEBUG=2 only
 import { InvariantError } from '../base/errors.js';
 import { bitmapWeight, findNextBit, findNextZeroBit } from '../bitmap/bitmap.js';
 import { hex } from '../base/units.js';

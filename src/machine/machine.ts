@@ -29,7 +29,7 @@ export class Machine {
   #currentCpu = 0;
 
   constructor(options: MachineOptions = {}) {
-    this.options = { ...options };
+    this.options = { ...options }; // control-plane: copied once at construction
     this.log = new KernelLog({
       panicOnWarn: options.panicOnWarn ?? false,
       cpu: () => this.#currentCpu,

@@ -23,6 +23,7 @@ import { hex, roundupPowOfTwo } from '../../base/units.js';
 import { bitmapWeight, findNextBit, findNextZeroBit, findPrevBit } from '../../bitmap/index.js';
 import type { GenPoolChunk } from '../../genalloc/chunk.js';
 import type { GenPool } from '../../genalloc/gen-pool.js';
+import type { Kernel } from '../../linux/kernel.js';
 import '../../linux/kernel.js'; // attaches machine.kernel
 import { Machine } from '../../machine/machine.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
@@ -139,13 +140,30 @@ function linesSince(records: readonly LogRecord[], seq: number): string[] {
   return records.filter((r) => r.seq >= seq).flatMap((r) => r.lines);
 }
 
-/** Run the scenario on a new machine and return what happened. */
-export function runGenpoolDemo(): GenpoolDemo {
+/** The state the phases of the scenario share. */
+interface Scene {
+  readonly m: Machine;
+  readonly k: Kernel;
+  readonly pool: GenPool;
+  /** The chunks in the kernel's list order (newest first). */
+  readonly chunks: readonly GenPoolChunk[];
+  /** Live allocations: address → driver. */
+  readonly live: Map<number, string>;
+}
+
+function chunkNamed(scene: Scene, name: string): GenPoolChunk {
+  const chunk = scene.chunks.find((c) => bankOf(c.start_addr)?.name === name);
+  if (chunk === undefined) throw new Error(`no chunk ${name} in the pool`);
+  return chunk;
+}
+
+/** Create the machine and the pool over both banks. */
+function setUp(): { scene: Scene; events: DemoEvent[] } {
   const m = new Machine();
   const k = m.kernel;
   const pool: GenPool | null = k.gen_pool_create(ORDER, k.NUMA_NO_NODE);
   if (pool === null) throw new Error('gen_pool_create(5, NUMA_NO_NODE) returned NULL');
-  const setup: DemoEvent[] = [
+  const events = [
     event({
       call: 'k.gen_pool_create(5, NUMA_NO_NODE)',
       result: 'pool',
@@ -155,223 +173,231 @@ export function runGenpoolDemo(): GenpoolDemo {
   for (const b of BANKS) {
     const rc = k.gen_pool_add_virt(pool, b.virt, b.phys, b.size, k.NUMA_NO_NODE);
     if (rc !== 0) throw new Error(`gen_pool_add_virt(${b.name}) returned ${rc}`);
-    setup.push(
-      event({
-        call: `k.gen_pool_add_virt(pool, ${hex(b.virt)}, ${hex(b.phys)}, ${b.size}, NUMA_NO_NODE)`,
-        result: String(rc),
-        where: b.name,
-        note: `${formatBytes(b.size)} ${b.what}`,
-      }),
+    const call = `k.gen_pool_add_virt(pool, ${hex(b.virt)}, ${hex(b.phys)}, ${b.size}, NUMA_NO_NODE)`;
+    events.push(
+      event({ call, result: String(rc), where: b.name, note: `${formatBytes(b.size)} ${b.what}` }),
     );
   }
-  const chunkList: GenPoolChunk[] = [];
-  k.gen_pool_for_each_chunk(pool, (_pool, chunk, list) => void list.push(chunk), chunkList);
-  const chunkNamed = (name: string): GenPoolChunk =>
-    chunkList.find((c) => bankOf(c.start_addr)?.name === name)!;
-  const sram0 = chunkNamed('sram0');
-  const sram1 = chunkNamed('sram1');
-  setup.push(
+  const chunks: GenPoolChunk[] = [];
+  k.gen_pool_for_each_chunk(pool, (_pool, chunk, list) => void list.push(chunk), chunks);
+  const order = chunks.map((c) => bankOf(c.start_addr)?.name ?? hex(c.start_addr)).join(', ');
+  events.push(
     event({
       call: 'k.gen_pool_for_each_chunk(pool, visit, list)',
       result: 'void',
-      note: `visits ${chunkList.map((c) => bankOf(c.start_addr)!.name).join(', ')}: the newest chunk comes first`,
+      note: `visits ${order}: the newest chunk comes first`,
     }),
   );
+  return { scene: { m, k, pool, chunks, live: new Map() }, events };
+}
 
-  const live = new Map<number, { driver: string; size: number }>();
-  const drivers: DemoEvent[] = [];
-  const allocate = (
-    driver: string,
-    call: string,
-    size: number,
-    addr: number,
-    note: string,
-    dma: number | null = null,
-  ): number => {
-    if (addr !== 0) live.set(addr, { driver, size });
-    drivers.push(
-      event({
-        driver,
-        call,
-        result: addr === 0 ? '0 (NULL)' : hex(addr),
-        addr,
-        dma,
-        where: whereOf(addr),
-        note,
-      }),
-    );
-    return addr;
-  };
-  const free = (driver: string, addr: number, size: number, name: string): void => {
-    k.gen_pool_free(pool, addr, size);
-    live.delete(addr);
-    const chunk = chunkNamed(bankOf(addr)!.name);
-    const [a, b] = freeRunAt(chunk, (addr - chunk.start_addr) / GRANULE);
-    drivers.push(
-      event({
-        driver,
-        call: `k.gen_pool_free(pool, ${name}, ${size})`,
-        result: 'void',
-        addr,
-        where: whereOf(addr),
-        note: `leaves a ${formatBytes((b - a) * GRANULE)} hole at ${whereOf(chunk.start_addr + a * GRANULE)}`,
-      }),
-    );
-  };
+/** Record an allocation made by `driver`. */
+function allocated(
+  scene: Scene,
+  driver: string,
+  call: string,
+  addr: number,
+  note: string,
+  dma: number | null = null,
+): DemoEvent {
+  if (addr !== 0) scene.live.set(addr, driver);
+  const result = addr === 0 ? '0 (NULL)' : hex(addr);
+  return event({ driver, call, result, addr, dma, where: whereOf(addr), note });
+}
 
-  allocate(
-    'camera',
-    'k.gen_pool_alloc(pool, 28672)',
-    28672,
-    k.gen_pool_alloc(pool, 28672),
-    'first fit; the newest chunk is searched first',
+/** Free `size` bytes at `addr` (the variable `name`) and describe the hole it leaves. */
+function freed(scene: Scene, driver: string, addr: number, size: number, name: string): DemoEvent {
+  scene.k.gen_pool_free(scene.pool, addr, size);
+  scene.live.delete(addr);
+  const chunk = chunkNamed(scene, bankOf(addr)?.name ?? '');
+  const [a, b] = freeRunAt(chunk, (addr - chunk.start_addr) / GRANULE);
+  const hole = `${formatBytes((b - a) * GRANULE)} hole at ${whereOf(chunk.start_addr + a * GRANULE)}`;
+  const call = `k.gen_pool_free(pool, ${name}, ${size})`;
+  return event({
+    driver,
+    call,
+    result: 'void',
+    addr,
+    where: whereOf(addr),
+    note: `leaves a ${hole}`,
+  });
+}
+
+/** Drivers allocate with each algorithm, then two frees fragment sram0. */
+function drivers(scene: Scene): { events: DemoEvent[]; usb: number } {
+  const { k, pool } = scene;
+  const sram0 = chunkNamed(scene, 'sram0');
+  const sram1 = chunkNamed(scene, 'sram1');
+  const ev: DemoEvent[] = [];
+  const alloc = (size: number): number => k.gen_pool_alloc(pool, size);
+  const call = (size: number): string => `k.gen_pool_alloc(pool, ${size})`;
+  ev.push(
+    allocated(
+      scene,
+      'camera',
+      call(28672),
+      alloc(28672),
+      'first fit; the newest chunk is searched first',
+    ),
   );
-  const sram1Avail = sram1.avail;
-  const audio = allocate(
-    'audio',
-    'k.gen_pool_alloc(pool, 16384)',
-    16384,
-    k.gen_pool_alloc(pool, 16384),
-    `sram1 is skipped: avail ${sram1Avail} < 16384`,
+  const skipped = `sram1 is skipped: avail ${sram1.avail} < 16384`;
+  const audio = alloc(16384);
+  ev.push(allocated(scene, 'audio', call(16384), audio, skipped));
+  ev.push(allocated(scene, 'net', call(8192), alloc(8192), ''));
+  const usb = alloc(12288);
+  ev.push(allocated(scene, 'usb', call(12288), usb, ''));
+  const still = `sram1 still has ${formatBytes(sram1.avail)} and is tried first`;
+  ev.push(allocated(scene, 'crypto', call(2048), alloc(2048), still));
+
+  const granules = Math.ceil(6000 / GRANULE);
+  const step = roundupPowOfTwo(granules);
+  const gpu = k.gen_pool_alloc_algo(pool, 6000, k.gen_pool_first_fit_order_align, null);
+  const gpuNote = `${granules} granules, so the start is a multiple of ${step} granules (${formatBytes(step * GRANULE)}) from the chunk start`;
+  ev.push(
+    allocated(
+      scene,
+      'gpu',
+      'k.gen_pool_alloc_algo(pool, 6000, k.gen_pool_first_fit_order_align, null)',
+      gpu,
+      gpuNote,
+    ),
   );
-  allocate('net', 'k.gen_pool_alloc(pool, 8192)', 8192, k.gen_pool_alloc(pool, 8192), '');
-  const usb = allocate(
-    'usb',
-    'k.gen_pool_alloc(pool, 12288)',
-    12288,
-    k.gen_pool_alloc(pool, 12288),
-    '',
+
+  const inSram1 = k.gen_pool_first_fit_align(
+    sram1.bits,
+    sram1.nbits,
+    0,
+    2048 / GRANULE,
+    { align: 4096 },
+    pool,
+    sram1.start_addr,
   );
-  allocate(
-    'crypto',
-    'k.gen_pool_alloc(pool, 2048)',
-    2048,
-    k.gen_pool_alloc(pool, 2048),
-    `sram1 still has ${formatBytes(sram1.avail)} and is tried first`,
-  );
-  const gpuGranules = Math.ceil(6000 / GRANULE);
-  allocate(
-    'gpu',
-    'k.gen_pool_alloc_algo(pool, 6000, k.gen_pool_first_fit_order_align, null)',
-    6000,
-    k.gen_pool_alloc_algo(pool, 6000, k.gen_pool_first_fit_order_align, null),
-    `${gpuGranules} granules, so the start is a multiple of ${roundupPowOfTwo(gpuGranules)} granules (${formatBytes(roundupPowOfTwo(gpuGranules) * GRANULE)}) from the chunk start`,
-  );
-  const align = { align: 4096 };
-  const sram1Fits =
-    k.gen_pool_first_fit_align(
-      sram1.bits,
-      sram1.nbits,
-      0,
-      2048 / GRANULE,
-      align,
-      pool,
-      sram1.start_addr,
-    ) < sram1.nbits;
   const dma = { value: 0 };
   const dsp = k.gen_pool_dma_alloc_align(pool, 2048, dma, 4096);
-  allocate(
-    'dsp',
-    'k.gen_pool_dma_alloc_align(pool, 2048, dma, 4096)',
-    2048,
-    dsp,
-    `first_fit_align: dma.value = ${hex(dma.value)} for the device${sram1Fits ? '' : '; no aligned 2 KiB left in sram1'}`,
-    dma.value,
+  const dspNote = `first_fit_align: dma.value = ${hex(dma.value)} for the device${inSram1 < sram1.nbits ? '' : '; no aligned 2 KiB left in sram1'}`;
+  ev.push(
+    allocated(
+      scene,
+      'dsp',
+      'k.gen_pool_dma_alloc_align(pool, 2048, dma, 4096)',
+      dsp,
+      dspNote,
+      dma.value,
+    ),
   );
-  allocate(
-    'modem',
-    'k.gen_pool_alloc_algo(pool, 1024, k.gen_pool_fixed_alloc, { offset: 0x20000 })',
-    1024,
-    k.gen_pool_alloc_algo(pool, 1024, k.gen_pool_fixed_alloc, { offset: 0x20000 }),
-    'the offset is tried in every chunk: past the end of sram1, free in sram0',
+
+  const modem = k.gen_pool_alloc_algo(pool, 1024, k.gen_pool_fixed_alloc, { offset: 0x20000 });
+  const modemNote = 'the offset is tried in every chunk: past the end of sram1, free in sram0';
+  ev.push(
+    allocated(
+      scene,
+      'modem',
+      'k.gen_pool_alloc_algo(pool, 1024, k.gen_pool_fixed_alloc, { offset: 0x20000 })',
+      modem,
+      modemNote,
+    ),
   );
-  free('audio', audio, 16384, 'audio');
-  free('usb', usb, 12288, 'usb');
-  const bestGranules = Math.ceil(10240 / GRANULE);
+
+  ev.push(freed(scene, 'audio', audio, 16384, 'audio'));
+  ev.push(freed(scene, 'usb', usb, 12288, 'usb'));
+
   const firstFit = k.gen_pool_first_fit(
     sram0.bits,
     sram0.nbits,
     0,
-    bestGranules,
+    10240 / GRANULE,
     null,
     pool,
     sram0.start_addr,
   );
   const video = k.gen_pool_alloc_algo(pool, 10240, k.gen_pool_best_fit, null);
-  allocate(
-    'video',
-    'k.gen_pool_alloc_algo(pool, 10240, k.gen_pool_best_fit, null)',
-    10240,
-    video,
-    `the smallest hole that fits; first fit would take ${whereOf(sram0.start_addr + firstFit * GRANULE)}`,
+  const videoNote = `the smallest hole that fits; first fit would take ${whereOf(sram0.start_addr + firstFit * GRANULE)}`;
+  ev.push(
+    allocated(
+      scene,
+      'video',
+      'k.gen_pool_alloc_algo(pool, 10240, k.gen_pool_best_fit, null)',
+      video,
+      videoNote,
+    ),
   );
+  return { events: ev, usb };
+}
 
-  const mistakes: DemoEvent[] = [];
+/** A misaligned fixed offset (WARN) and a double free (BUG). */
+function mistakes(scene: Scene, usb: number): DemoEvent[] {
+  const { m, k, pool } = scene;
   const records = m.log.records();
+  const unchanged = (before: number): string =>
+    k.gen_pool_avail(pool) === before ? 'unchanged' : 'CHANGED';
   let seq = records.length;
-  const availBefore = k.gen_pool_avail(pool);
+  let before = k.gen_pool_avail(pool);
   const bad = k.gen_pool_alloc_algo(pool, 256, k.gen_pool_fixed_alloc, { offset: 0x1010 });
-  const warns = linesSince(records, seq);
-  mistakes.push(
-    event({
-      driver: 'i2c',
-      call: 'k.gen_pool_alloc_algo(pool, 256, k.gen_pool_fixed_alloc, { offset: 0x1010 })',
-      result: bad === 0 ? '0 (NULL)' : hex(bad),
-      addr: bad,
-      note: `offset 0x1010 is not a multiple of the ${GRANULE}-byte granule: a WARN in each chunk tried, avail ${k.gen_pool_avail(pool) === availBefore ? 'unchanged' : 'CHANGED'}`,
-      kernel: warns.filter((l) => l.startsWith('WARNING:')),
-    }),
-  );
+  const warn = event({
+    driver: 'i2c',
+    call: 'k.gen_pool_alloc_algo(pool, 256, k.gen_pool_fixed_alloc, { offset: 0x1010 })',
+    result: bad === 0 ? '0 (NULL)' : hex(bad),
+    addr: bad,
+    note: `offset 0x1010 is not a multiple of the ${GRANULE}-byte granule: a WARN in each chunk tried, avail ${unchanged(before)}`,
+    kernel: linesSince(records, seq).filter((l) => l.startsWith('WARNING:')),
+  });
   seq = records.length;
-  const availBeforeBug = k.gen_pool_avail(pool);
-  let caught = 'returned';
+  before = k.gen_pool_avail(pool);
+  let result = 'returned';
   try {
     k.gen_pool_free(pool, usb, 12288);
   } catch (err) {
     if (!(err instanceof KernelBug)) throw err;
-    caught = 'KernelBug';
+    result = 'throws KernelBug';
   }
-  mistakes.push(
-    event({
-      driver: 'usb',
-      call: 'k.gen_pool_free(pool, usb, 12288)',
-      result: caught === 'KernelBug' ? 'throws KernelBug' : caught,
-      addr: usb,
-      where: whereOf(usb),
-      note: `a double free, caught; the pool is ${k.gen_pool_avail(pool) === availBeforeBug ? 'unchanged' : 'CHANGED'} and can be inspected`,
-      kernel: linesSince(records, seq).filter((l) => !l.startsWith('------------')),
-    }),
-  );
-
-  const chunks = chunkList.map((c): ChunkSummary => {
-    const name = bankOf(c.start_addr)!.name;
-    const freeBytes = (c.nbits - bitmapWeight(c.bits, c.nbits)) * GRANULE;
-    const largest = largestFreeRun(c) * GRANULE;
-    let allocations = 0;
-    for (const addr of live.keys()) if (bankOf(addr)?.name === name) allocations++;
-    return {
-      name,
-      start_addr: c.start_addr,
-      end_addr: c.end_addr,
-      phys_addr: c.phys_addr,
-      size: c.end_addr - c.start_addr + 1,
-      avail: c.avail,
-      allocations,
-      free_bytes: freeBytes,
-      largest_free_run: largest,
-      fragmentation: freeBytes === 0 ? 0 : 1 - largest / freeBytes,
-    };
+  const bug = event({
+    driver: 'usb',
+    call: 'k.gen_pool_free(pool, usb, 12288)',
+    result,
+    addr: usb,
+    where: whereOf(usb),
+    note: `a double free, caught; the pool is ${unchanged(before)} and can be inspected`,
+    kernel: linesSince(records, seq).filter((l) => !l.startsWith('------------')),
   });
+  return [warn, bug];
+}
 
+/** Summarise one chunk from its bitmap (src/bitmap) and the live allocations. */
+function summarize(scene: Scene, c: GenPoolChunk): ChunkSummary {
+  const name = bankOf(c.start_addr)?.name ?? hex(c.start_addr);
+  const freeBytes = (c.nbits - bitmapWeight(c.bits, c.nbits)) * GRANULE;
+  const largest = largestFreeRun(c) * GRANULE;
+  let allocations = 0;
+  for (const addr of scene.live.keys()) if (c.contains(addr)) allocations++;
+  return {
+    name,
+    start_addr: c.start_addr,
+    end_addr: c.end_addr,
+    phys_addr: c.phys_addr,
+    size: c.end_addr - c.start_addr + 1,
+    avail: c.avail,
+    allocations,
+    free_bytes: freeBytes,
+    largest_free_run: largest,
+    fragmentation: freeBytes === 0 ? 0 : 1 - largest / freeBytes,
+  };
+}
+
+/** Run the scenario on a new machine and return what happened. */
+export function runGenpoolDemo(): GenpoolDemo {
+  const { scene, events: setup } = setUp();
+  const { events: allocations, usb } = drivers(scene);
+  const errors = mistakes(scene, usb);
+  const { m, k, pool } = scene;
   return {
     minAllocOrder: ORDER,
     granule: GRANULE,
     sections: [
       { title: 'pool', events: setup },
-      { title: 'drivers allocate and free', events: drivers },
-      { title: 'mistakes', events: mistakes },
+      { title: 'drivers allocate and free', events: allocations },
+      { title: 'mistakes', events: errors },
     ],
-    chunks,
+    chunks: scene.chunks.map((c) => summarize(scene, c)),
     poolSize: k.gen_pool_size(pool),
     poolAvail: k.gen_pool_avail(pool),
     warnings: m.log.count('warn'),
