@@ -58,9 +58,13 @@ export class AlignedIndex {
   readonly height: number;
   readonly #offset: Int32Array;
   readonly m: Int32Array;
+  /** Levels 0..#jmax are maintained (all levels after a rebuild for a larger alignment). */
+  #jmax: number;
 
-  constructor(tree: FitTree, map: Uint32Array) {
+  /** @param jmax - the largest alignment level to maintain from the start (2^jmax bits). */
+  constructor(tree: FitTree, map: Uint32Array, jmax = 7) {
     this.#tree = tree;
+    this.#jmax = jmax;
     const L = tree.leaves;
     this.height = 31 - Math.clz32(L);
     this.#offset = new Int32Array(this.height + 2);
@@ -79,7 +83,12 @@ export class AlignedIndex {
     return this.#offset[h]! + (n - (this.#tree.leaves >> h)) * (h + 6);
   }
 
-  /** Recompute every entry from the bitmap (and the fit tree's prefixes). */
+  /** The largest maintained alignment level. */
+  get jmax(): number {
+    return this.#jmax;
+  }
+
+  /** Recompute every maintained entry from the bitmap (and the fit tree's prefixes). */
   rebuild(map: Uint32Array): void {
     const L = this.#tree.leaves;
     for (let w = 0; w < L; w++) this.#leaf(L + w, this.#tree.freeWord(map, w));
@@ -146,28 +155,33 @@ export class AlignedIndex {
     return changed;
   }
 
-  /** Inner entries: the children's maxima per level, then the node's own prefix. */
+  /**
+   * Inner entries: the children's maxima per level, then the node's own prefix — for the
+   * levels up to #jmax only (the largest alignment searched so far); the others are rebuilt
+   * when a search first needs them.
+   */
   #inner(n: number, h: number): boolean {
     const m = this.m;
     const s = this.#slot(n, h);
     const sa = this.#slot(2 * n, h - 1);
     const sb = sa + (h + 5); // the right child follows the left one
-    let changed = false;
-    for (let j = 0; j < h + 5; j++) {
+    const own = h + 5 <= this.#jmax;
+    const top = own ? h + 5 : this.#jmax + 1;
+    let diff = 0;
+    for (let j = 0; j < top; j++) {
       const va = m[sa + j]!;
       const vb = m[sb + j]!;
-      const v = va > vb ? va : vb;
-      if (m[s + j] !== v) {
-        m[s + j] = v;
-        changed = true;
-      }
+      const d = va - vb;
+      const v = va - (d & (d >> 31));
+      diff |= v ^ m[s + j]!;
+      m[s + j] = v;
     }
-    const own = this.#tree.pre(n);
-    if (m[s + h + 5] !== own) {
-      m[s + h + 5] = own;
-      changed = true;
+    if (own) {
+      const p = this.#tree.pre(n);
+      diff |= p ^ m[s + h + 5]!;
+      m[s + h + 5] = p;
     }
-    return changed;
+    return diff !== 0;
   }
 
   /**
@@ -179,6 +193,10 @@ export class AlignedIndex {
     const L = tree.leaves;
     const H = this.height;
     if (j >= H + 5) return tree.pre(1) >= nr ? 0 : -1; // only p = 0 is aligned
+    if (j > this.#jmax) {
+      this.#jmax = j;
+      this.rebuild(map);
+    }
     const m = this.m;
     if (m[this.#slot(1, H) + j]! < nr) return -1;
     let n = 1;

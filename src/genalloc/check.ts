@@ -54,7 +54,7 @@ export function checkInvariants(pool: GenPool): void {
     if (chunk.aligned !== null) {
       const freshTree = new FitTree(chunk.nbits);
       freshTree.rebuild(chunk.bits);
-      const fresh = new AlignedIndex(freshTree, chunk.bits);
+      const fresh = new AlignedIndex(freshTree, chunk.bits, chunk.aligned.jmax);
       for (let i = 0; i < fresh.m.length; i++) {
         if (fresh.m[i] !== chunk.aligned.m[i]) {
           throw new InvariantError(

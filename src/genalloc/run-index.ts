@@ -7,11 +7,14 @@
  * Kernel: none — replaces the full-bitmap scan of gen_pool_best_fit() (algos.ts) with the
  * same answer.
  *
- * Structure: a skip list in structure-of-arrays form. Node 0 is the head; node k has a
- * length, a start and `level[k]` forward links in next[k * MAX_LEVEL + l]. Nodes are
- * recycled through an index free-stack; the arrays double when full (an amortised,
- * counted growth, never per operation). Levels come from a xorshift32 seeded per index, so
- * the shape is deterministic.
+ * Structure: a skip list in one Int32Array. Node k is the record rec[k * STRIDE ...]:
+ *
+ *   [ length | start | next[0] | next[1] | ... | next[MAX_LEVEL - 1] ]
+ *
+ * so that a visit touches one record (the length, start and lowest links share a cache
+ * line). Node 0 is the head. Nodes are recycled through an index free-stack; the record
+ * array doubles when full (an amortised, counted growth, never per operation). Levels come
+ * from a xorshift32 with a fixed seed (p = 1/4), so the shape is deterministic.
  *
  *   head ─► (2,96) ─────────────► (5,0) ─────────► (40,300) ─► NIL     level 1
  *   head ─► (2,96) ─► (3,17) ───► (5,0) ─► (5,64) ─► (40,300) ─► NIL   level 0
@@ -23,31 +26,32 @@
 
 /** Links per node; with p = 1/4 this serves 4^16 entries. */
 const MAX_LEVEL = 16;
+const STRIDE = 2 + MAX_LEVEL;
+const LEN = 0;
+const START = 1;
+const NEXT = 2;
 const NIL = -1;
 
 /** An ordered set of free runs keyed by (length, start). */
 export class RunIndex {
-  #len: Int32Array;
-  #start: Int32Array;
-  #next: Int32Array;
+  #rec: Int32Array;
   #freeStack: Int32Array;
   #freeTop = 0;
   #capacity = 0;
   #level = 1;
   #count = 0;
-  #rng = 0x9e3779b9;
-  /** Times the node arrays doubled. */
+  #rng = 0x9e3779b9 | 0;
+  /** Times the record array doubled. */
   growths = 0;
+  /** Record offsets of the last node before the key on every level (filled by #find). */
   readonly #update = new Int32Array(MAX_LEVEL);
 
   constructor(capacity = 64) {
-    this.#len = new Int32Array(0);
-    this.#start = new Int32Array(0);
-    this.#next = new Int32Array(0);
+    this.#rec = new Int32Array(0);
     this.#freeStack = new Int32Array(0);
     this.#grow(Math.max(2, capacity));
     this.#freeTop--; // node 0 is the head
-    for (let l = 0; l < MAX_LEVEL; l++) this.#next[l] = NIL;
+    for (let l = 0; l < MAX_LEVEL; l++) this.#rec[NEXT + l] = NIL;
   }
 
   /** Number of runs in the index. */
@@ -57,19 +61,13 @@ export class RunIndex {
 
   #grow(capacity: number): void {
     const old = this.#capacity;
-    const len = new Int32Array(capacity);
-    const start = new Int32Array(capacity);
-    const next = new Int32Array(capacity * MAX_LEVEL);
+    const rec = new Int32Array(capacity * STRIDE);
+    rec.set(this.#rec);
     const freeStack = new Int32Array(capacity);
-    len.set(this.#len);
-    start.set(this.#start);
-    next.set(this.#next);
     freeStack.set(this.#freeStack.subarray(0, this.#freeTop));
     let top = this.#freeTop;
     for (let k = capacity - 1; k >= old; k--) freeStack[top++] = k;
-    this.#len = len;
-    this.#start = start;
-    this.#next = next;
+    this.#rec = rec;
     this.#freeStack = freeStack;
     this.#freeTop = top;
     this.#capacity = capacity;
@@ -90,41 +88,48 @@ export class RunIndex {
     return level;
   }
 
-  /** Fill #update with the last node before (len, start) on every level. */
-  #findPredecessors(len: number, start: number): void {
-    const L = this.#len;
-    const S = this.#start;
-    const next = this.#next;
-    let x = 0;
+  /**
+   * Fill #update with the record offset of the last node before (len, start) on every
+   * level; return the record offset of the first node at or after it, or -1.
+   */
+  #find(len: number, start: number): number {
+    const rec = this.#rec;
+    let x = 0; // the head's record
+    let y = NIL;
     for (let l = this.#level - 1; l >= 0; l--) {
-      let y = next[x * MAX_LEVEL + l]!;
-      while (y !== NIL && (L[y]! < len || (L[y]! === len && S[y]! < start))) {
-        x = y;
-        y = next[x * MAX_LEVEL + l]!;
+      y = rec[x + NEXT + l]!;
+      while (y !== NIL) {
+        const o = y * STRIDE;
+        const yl = rec[o + LEN]!;
+        if (yl > len || (yl === len && rec[o + START]! >= start)) break;
+        x = o;
+        y = rec[x + NEXT + l]!;
       }
       this.#update[l] = x;
     }
+    return y === NIL ? -1 : y * STRIDE;
   }
 
   /** Add the run [start, start + len). */
   insert(len: number, start: number): void {
     if (this.#freeTop === 0) this.#grow(this.#capacity * 2);
-    this.#findPredecessors(len, start);
+    this.#find(len, start);
     const level = this.#randomLevel();
     if (level > this.#level) {
       for (let l = this.#level; l < level; l++) this.#update[l] = 0;
       this.#level = level;
     }
     const k = this.#freeStack[--this.#freeTop]!;
-    this.#len[k] = len;
-    this.#start[k] = start;
-    const next = this.#next;
+    const rec = this.#rec;
+    const o = k * STRIDE;
+    rec[o + LEN] = len;
+    rec[o + START] = start;
     for (let l = 0; l < level; l++) {
       const u = this.#update[l]!;
-      next[k * MAX_LEVEL + l] = next[u * MAX_LEVEL + l]!;
-      next[u * MAX_LEVEL + l] = k;
+      rec[o + NEXT + l] = rec[u + NEXT + l]!;
+      rec[u + NEXT + l] = k;
     }
-    for (let l = level; l < MAX_LEVEL; l++) next[k * MAX_LEVEL + l] = NIL;
+    for (let l = level; l < MAX_LEVEL; l++) rec[o + NEXT + l] = NIL;
     this.#count++;
   }
 
@@ -133,16 +138,16 @@ export class RunIndex {
    * @returns false when no such run is in the index (nothing changes).
    */
   remove(len: number, start: number): boolean {
-    this.#findPredecessors(len, start);
-    const next = this.#next;
-    const k = next[this.#update[0]! * MAX_LEVEL]!;
-    if (k === NIL || this.#len[k] !== len || this.#start[k] !== start) return false;
+    const o = this.#find(len, start);
+    const rec = this.#rec;
+    if (o < 0 || rec[o + LEN] !== len || rec[o + START] !== start) return false;
+    const k = o / STRIDE;
     for (let l = 0; l < this.#level; l++) {
       const u = this.#update[l]!;
-      if (next[u * MAX_LEVEL + l] !== k) break;
-      next[u * MAX_LEVEL + l] = next[k * MAX_LEVEL + l]!;
+      if (rec[u + NEXT + l] !== k) break;
+      rec[u + NEXT + l] = rec[o + NEXT + l]!;
     }
-    while (this.#level > 1 && next[(this.#level - 1)]! === NIL) this.#level--;
+    while (this.#level > 1 && rec[NEXT + this.#level - 1] === NIL) this.#level--;
     this.#freeStack[this.#freeTop++] = k;
     this.#count--;
     return true;
@@ -153,28 +158,16 @@ export class RunIndex {
    * @returns its start, or -1 when every run is shorter.
    */
   findBest(nr: number): number {
-    this.#findPredecessors(nr, -1);
-    const k = this.#next[this.#update[0]! * MAX_LEVEL]!;
-    return k === NIL ? -1 : this.#start[k]!;
-  }
-
-  /** Remove every run. */
-  clear(): void {
-    for (let k = this.#next[0]!; k !== NIL; ) {
-      const nk = this.#next[k * MAX_LEVEL]!;
-      this.#freeStack[this.#freeTop++] = k;
-      k = nk;
-    }
-    for (let l = 0; l < MAX_LEVEL; l++) this.#next[l] = NIL;
-    this.#level = 1;
-    this.#count = 0;
+    const o = this.#find(nr, -1);
+    return o < 0 ? -1 : this.#rec[o + START]!;
   }
 
   /** Return the runs in index order as [len, start] pairs (checker and tests only). */
   entries(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    for (let k = this.#next[0]!; k !== NIL; k = this.#next[k * MAX_LEVEL]!) {
-      out.push([this.#len[k]!, this.#start[k]!]);
+    const rec = this.#rec;
+    for (let k = rec[NEXT]!; k !== NIL; k = rec[k * STRIDE + NEXT]!) {
+      out.push([rec[k * STRIDE + LEN]!, rec[k * STRIDE + START]!]);
     }
     return out;
   }
