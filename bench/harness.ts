@@ -3,8 +3,8 @@
  * Benchmark harness: runs one workload several times on fresh state, keeps the fastest and
  * the median, and prints the JSON line of bench/WORKLOADS.md.
  *
- * Timing habits (flatbush's): a warm-up run, REPS timed runs, a gc() between runs when
- * node runs with --expose-gc, and one process per (workload, implementation) pair so JIT
+ * Timing habits (flatbush's): a gc() first when node runs with --expose-gc (not between
+ * runs: measured here, it slows the run after it by half), a warm-up run, REPS timed runs, and one process per (workload, implementation) pair so JIT
  * state does not leak between implementations (run.ts spawns them).
  */
 
@@ -37,11 +37,11 @@ export function repeat(
   warmup: number,
   nsOf: (r: WorkloadResult) => number,
 ): { result: WorkloadResult; timing: Timing } {
+  if (typeof gc === 'function') gc(); // once: a gc() before every run costs the next run
   for (let i = 0; i < warmup; i++) once();
   const samples: number[] = [];
   let result: WorkloadResult | null = null;
   for (let i = 0; i < reps; i++) {
-    if (typeof gc === 'function') gc();
     result = once();
     samples.push(nsOf(result));
   }

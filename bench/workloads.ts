@@ -35,6 +35,12 @@ export const GENPOOL_BASE = 0x40000000;
 export const GENPOOL_SIZE = 16 * 1024 * 1024;
 export const GENPOOL_ORDER = 5;
 
+/** (sum + off) mod 2^32 for 0 <= sum, off < 2^32, without a floating-point remainder. */
+function addMod32(sum: number, off: number): number {
+  const t = sum + off;
+  return t >= TWO_POW_32 ? t - TWO_POW_32 : t;
+}
+
 function now(): number {
   return Number(process.hrtime.bigint());
 }
@@ -53,7 +59,7 @@ export function runGFill(t: WorkloadTarget, scale = 1): WorkloadResult {
     const off = t.alloc(64);
     offs[i] = off;
     if (off < 0) failed++;
-    else checksum = (checksum + off) % TWO_POW_32;
+    else checksum = addMod32(checksum, off);
   }
   const t1 = now();
   for (let i = 0; i < n; i++) if (offs[i]! >= 0) t.free(offs[i]!, 64);
@@ -97,7 +103,7 @@ export function runLiveSet(
       if (off < 0) {
         failed++;
       } else {
-        checksum = (checksum + off) % TWO_POW_32;
+        checksum = addMod32(checksum, off);
         liveOff[n] = off;
         liveSize[n] = size;
         n++;

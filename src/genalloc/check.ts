@@ -39,7 +39,7 @@ export function checkInvariants(pool: GenPool): void {
       throw new InvariantError(`G3: ${at}: a bit past nbits ${chunk.nbits} is set`);
     }
     if (chunk.tree !== null) {
-      const fresh = new FitTree(chunk.nbits);
+      const fresh = new FitTree(chunk.nbits, chunk.tree.cap);
       fresh.rebuild(chunk.bits);
       const tree = chunk.tree;
       for (let n = 1; n < 2 * fresh.leaves; n++) {
@@ -52,7 +52,7 @@ export function checkInvariants(pool: GenPool): void {
       }
     }
     if (chunk.aligned !== null) {
-      const freshTree = new FitTree(chunk.nbits);
+      const freshTree = new FitTree(chunk.nbits, chunk.tree!.cap);
       freshTree.rebuild(chunk.bits);
       const fresh = new AlignedIndex(freshTree, chunk.bits, chunk.aligned.jmax);
       for (let i = 0; i < fresh.m.length; i++) {

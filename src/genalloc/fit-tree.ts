@@ -20,6 +20,13 @@
  *
  * Bits past the end of the map (the tail of the last word, padding leaves) count as used.
  *
+ * Saturation: a value above `cap` is stored as `cap`, except the value of an entirely free
+ * node, which stays its span (so "entirely free" is exact). Searches only ever ask "is it
+ * at least nr?" with nr <= cap, and only read exact positions from values below nr, so the
+ * answers are unchanged — but a long free run that shrinks or grows (the frontier of a
+ * fill, a big free tail) stops changing its ancestors once it is above cap, and updates end
+ * early. The pool raises cap (and rebuilds) before a search for more than cap bits.
+ *
  * Invariants (checked by check.ts):
  *   T1: every leaf equals the values computed from its bitmap word.
  *   T2: every inner node equals the combination of its children.
@@ -91,7 +98,7 @@ function setLeaf(t: Int32Array, n: number, z: number): void {
 }
 
 /** Recompute inner node n from its children (each of `span` bits); true if it changed. */
-function combine(t: Int32Array, n: number, span: number): boolean {
+function combine(t: Int32Array, n: number, span: number, cap: number): boolean {
   const a = 8 * n; // left child 2n at 4 * 2n; right child right after it
   const pa = t[a]!;
   const sa = t[a + 1]!;
@@ -104,6 +111,16 @@ function combine(t: Int32Array, n: number, span: number): boolean {
   let m = sa + pb;
   if (ma > m) m = ma;
   if (mb > m) m = mb;
+  return store(t, n, span, cap, p, s, m);
+}
+
+/** Store a node's values, saturated above cap unless it is entirely free. */
+function store(t: Int32Array, n: number, span: number, cap: number, p: number, s: number, m: number): boolean {
+  if (m > cap && m !== 2 * span) {
+    m = cap;
+    if (p > cap) p = cap;
+    if (s > cap) s = cap;
+  }
   const i = 4 * n;
   if (p === t[i] && s === t[i + 1] && m === t[i + 2]) return false;
   t[i] = p;
@@ -132,11 +149,14 @@ export class FitTree {
   readonly node: Int32Array;
   readonly #tailMask: number;
   readonly #totalBits: number;
+  /** Saturation bound of stored values (see the header); at least 64. */
+  #cap: number;
   /** DFS stack of the aligned sweep; each pop pushes at most two, so depth + 1 suffices. */
   readonly #stack = new Int32Array(MAX_DEPTH * 2);
 
-  constructor(nbits: number) {
+  constructor(nbits: number, cap = 64) {
     this.nbits = nbits;
+    this.#cap = cap;
     this.nWords = Math.ceil(nbits / 32);
     let leaves = 1;
     while (leaves < this.nWords) leaves *= 2;
@@ -153,13 +173,26 @@ export class FitTree {
     return w === this.nWords - 1 ? z & this.#tailMask : z;
   }
 
+  /** The saturation bound: searches may ask for at most this many bits. */
+  get cap(): number {
+    return this.#cap;
+  }
+
+  /** Raise the saturation bound to at least `nr` and rebuild from `map`. */
+  raiseCap(map: Uint32Array, nr: number): void {
+    let cap = this.#cap;
+    while (cap < nr) cap *= 2;
+    this.#cap = cap;
+    this.rebuild(map);
+  }
+
   /** Recompute the whole tree from `map` (chunk creation, index rebuild). */
   rebuild(map: Uint32Array): void {
     const L = this.leaves;
     for (let w = 0; w < L; w++) setLeaf(this.node, L + w, this.freeWord(map, w));
     let span = 32;
     for (let lo = L >> 1; lo >= 1; lo >>= 1) {
-      for (let n = lo; n < 2 * lo; n++) combine(this.node, n, span);
+      for (let n = lo; n < 2 * lo; n++) combine(this.node, n, span, this.#cap);
       span *= 2;
     }
   }
@@ -184,7 +217,9 @@ export class FitTree {
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
     let span = 32;
+    const cap = this.#cap;
     while (lo >= 1) {
+      const full = 2 * span;
       let diff = 0;
       for (let n = lo; n <= hi; n++) {
         const a = 8 * n;
@@ -195,13 +230,19 @@ export class FitTree {
         const pb = t[a + 4]!;
         const sb = t[a + 5]!;
         const mb = t[a + 6]!;
-        const p = pa + (pb & ~((pa - span) >> 31));
-        const s = sb + (sa & ~((sb - span) >> 31));
+        let p = pa + (pb & ~((pa - span) >> 31));
+        let s = sb + (sa & ~((sb - span) >> 31));
         let m = sa + pb;
         let d = m - ma;
         m -= d & (d >> 31);
         d = m - mb;
         m -= d & (d >> 31);
+        // Saturate (see the header); m < full whenever p or s is, so one test guards all.
+        if (m > cap && m !== full) {
+          m = cap;
+          if (p > cap) p = cap;
+          if (s > cap) s = cap;
+        }
         diff |= (p ^ t[i]!) | (s ^ t[i + 1]!) | (m ^ t[i + 2]!);
         t[i] = p;
         t[i + 1] = s;
@@ -342,7 +383,9 @@ export class FitTree {
 
   /**
    * Return the first bit of the free run that ends just before `pos`: one past the last used
-   * bit below `pos`, or 0.
+   * bit below `pos`, or 0. Climbs to the nearest left sibling that is not entirely free,
+   * then descends to its last used bit (exact "entirely free" tests only: values may be
+   * saturated).
    */
   runStartBefore(map: Uint32Array, pos: number): number {
     const L = this.leaves;
@@ -352,15 +395,17 @@ export class FitTree {
       const used = ~this.freeWord(map, w) & ((1 << r) - 1);
       if (used !== 0) return w * 32 + 32 - Math.clz32(used);
     }
-    // Everything below pos in word w is free: climb while the left siblings are all free.
     let n = L + w;
-    let base = w * 32;
     let span = 32;
     while (n > 1) {
-      if ((n & 1) === 1) {
-        const sib = n - 1;
-        if (this.max(sib) !== span) return base - this.suf(sib);
-        base -= span;
+      if ((n & 1) === 1 && this.max(n - 1) !== span) {
+        let x = n - 1; // not entirely free: find its last used bit
+        while (x < L) {
+          span /= 2;
+          x = this.max(2 * x + 1) !== span ? 2 * x + 1 : 2 * x;
+        }
+        const used = ~this.freeWord(map, x - L);
+        return (x - L) * 32 + 32 - Math.clz32(used);
       }
       n >>= 1;
       span *= 2;
@@ -376,14 +421,16 @@ export class FitTree {
     const used = ~this.freeWord(map, w) & firstWordMask(pos & 31);
     if (used !== 0) return Math.min(this.nbits, w * 32 + lowestBit(used));
     let n = L + w;
-    let base = w * 32;
     let span = 32;
     while (n > 1) {
-      if ((n & 1) === 0) {
-        const sib = n + 1;
-        if (this.max(sib) !== span) return Math.min(this.nbits, base + span + this.pre(sib));
-      } else {
-        base -= span;
+      if ((n & 1) === 0 && this.max(n + 1) !== span) {
+        let x = n + 1; // not entirely free: find its first used bit
+        while (x < L) {
+          span /= 2;
+          x = this.max(2 * x) !== span ? 2 * x : 2 * x + 1;
+        }
+        const u = ~this.freeWord(map, x - L);
+        return Math.min(this.nbits, (x - L) * 32 + lowestBit(u));
       }
       n >>= 1;
       span *= 2;

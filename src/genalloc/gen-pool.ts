@@ -416,6 +416,7 @@ export class GenPool implements GenPoolAlgoPool {
     const tree = chunk.tree;
     const endBit = chunk.nbits;
     if (tree !== null) {
+      if (nbits > tree.cap && nbits <= endBit) this.#raiseCap(chunk, nbits);
       if (algo === gen_pool_first_fit) {
         const i = tree.findFirst(chunk.bits, nbits);
         return i < 0 ? endBit : i;
@@ -441,6 +442,12 @@ export class GenPool implements GenPoolAlgoPool {
       }
     }
     return algo(chunk.bits, endBit, 0, nbits, data, this, chunk.startAddr);
+  }
+
+  /** Let the chunk's indexes answer searches for nbits (cold: a few times per chunk). */
+  #raiseCap(chunk: GenPoolChunk, nbits: number): void {
+    chunk.tree!.raiseCap(chunk.bits, nbits);
+    chunk.aligned?.rebuild(chunk.bits);
   }
 
   /**
