@@ -116,7 +116,8 @@ export interface AddMemoryOptions {
   readonly virt?: number;
   /**
    * Physical (device) address of the first byte, for dmaAlloc and virtToPhys.
-   * @defaultValue -1 (unknown, as gen_pool_add)
+   * @defaultValue `byteOffset`: the "physical" address of an allocation is its offset in
+   *   the buffer (a Wasm pointer, a GPUBuffer offset), the same as {@link GenPool.offsetOf}.
    */
   readonly phys?: number;
   /** @defaultValue 0 */
@@ -243,7 +244,7 @@ export class GenPool implements GenPoolAlgoPool {
     }
     const err = this.#addChunk(
       virt,
-      options.phys ?? -1,
+      options.phys ?? byteOffset,
       size,
       options.nid ?? -1,
       options.owner ?? null,
