@@ -23,6 +23,11 @@ export interface LogRecord {
   readonly site: string;
   /** The printed lines, exactly as dmesg shows them. */
   readonly lines: readonly string[];
+  /**
+   * What kmem knows about the cause (the values involved), for reports and exceptions; not
+   * printed by dmesg, because the kernel's WARN_ON prints no message. Empty when none.
+   */
+  readonly detail: string;
 }
 
 /** Options of a {@link KernelLog}. */
@@ -51,43 +56,46 @@ export class KernelLog {
   }
 
   /**
-   * Log a WARN()/WARN_ON() at `file` in `site`, with an optional message line (WARN(cond,
-   * fmt) prints it before the WARNING line, as the kernel does).
+   * Log a WARN()/WARN_ON() at `file` in `site`. `message` is the printed line of WARN(cond,
+   * fmt) (null for WARN_ON, which prints none); `detail` names the values involved for the
+   * record and for the KernelWarning of panicOnWarn, without being printed.
    *
    * @throws {KernelWarning} when the log was created with `panicOnWarn`.
    */
-  warn(file: string, site: string, message?: string): void {
+  warn(file: string, site: string, message: string | null, detail = ''): void {
     const lines: string[] = ['------------[ cut here ]------------'];
-    if (message !== undefined) lines.push(message);
+    if (message !== null) lines.push(message);
     lines.push(`WARNING: CPU: ${this.#cpu()} PID: 0 at ${file} ${site}`);
-    this.#push('warn', site, lines);
+    this.#push('warn', site, lines, detail);
     if (this.panicOnWarn) {
-      throw new KernelWarning(`${site}: ${message ?? `WARNING at ${file}`} (panic_on_warn)`);
+      const why = message ?? (detail !== '' ? detail : `WARNING at ${file}`);
+      throw new KernelWarning(`${site}: ${why} (panic_on_warn)`);
     }
   }
 
   /** Log a BUG() at `file` in `site` ("kernel BUG at ..."), before the caller throws. */
   bug(file: string, site: string, message: string): void {
-    this.#push('bug', site, [
-      '------------[ cut here ]------------',
-      `kernel BUG at ${file}!`,
-      `${site}: ${message}`,
-    ]);
+    this.#push(
+      'bug',
+      site,
+      ['------------[ cut here ]------------', `kernel BUG at ${file}!`, `${site}: ${message}`],
+      message,
+    );
   }
 
   /** Log one line at warning level (pr_warn). */
   prWarn(site: string, line: string): void {
-    this.#push('warn', site, [line]);
+    this.#push('warn', site, [line], '');
   }
 
   /** Log one line at error level (dev_err, pr_err). */
   err(site: string, line: string): void {
-    this.#push('err', site, [line]);
+    this.#push('err', site, [line], '');
   }
 
   /** Log one informational line (pr_info). */
   info(site: string, line: string): void {
-    this.#push('info', site, [line]);
+    this.#push('info', site, [line], '');
   }
 
   /** Return every printed line so far, oldest first, as `dmesg` prints them. */
@@ -114,7 +122,7 @@ export class KernelLog {
     this.#records.length = 0;
   }
 
-  #push(level: LogLevel, site: string, lines: string[]): void {
-    this.#records.push({ seq: this.#records.length, level, site, lines });
+  #push(level: LogLevel, site: string, lines: string[], detail: string): void {
+    this.#records.push({ seq: this.#records.length, level, site, lines, detail });
   }
 }

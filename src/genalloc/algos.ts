@@ -155,10 +155,12 @@ function nullData(site: string, pool: GenPoolAlgoPool): never {
 /** Log the WARN_ON of gen_pool_fixed_alloc for an offset off the granule grid. */
 export function warnFixedOffset(pool: GenPoolAlgoPool, offset: number): void {
   const unit = 2 ** pool.min_alloc_order;
+  // WARN_ON prints no message: the values go to the record's detail only.
   pool.log.warn(
     'lib/genalloc.c',
     'gen_pool_fixed_alloc',
-    `genalloc: fixed offset 0x${offset.toString(16)} is not a multiple of the ${unit}-byte granule`,
+    null,
+    `fixed offset 0x${offset.toString(16)} is not a multiple of the ${unit}-byte granule`,
   );
 }
 
