@@ -213,7 +213,11 @@ export class FitTree {
     const L = this.leaves;
     const wFirst = start >>> 5;
     const wLast = (start + nr - 1) >>> 5;
-    for (let w = wFirst; w <= wLast; w++) setLeaf(t, L + w, this.freeWord(map, w));
+    const lastWord = this.nWords - 1;
+    for (let w = wFirst; w <= wLast; w++) {
+      const z = ~map[w]!;
+      setLeaf(t, L + w, w === lastWord ? z & this.#tailMask : z);
+    }
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
     let span = 32;
