@@ -98,7 +98,7 @@ function makeTarget(c: GenpoolCase): WorkloadTarget {
 
 /** Run one genpool case; `quick` shrinks it for CI (shape and agreement, not speed). */
 export function runGenpoolCase(c: GenpoolCase, quick: boolean): BenchLine[] {
-  const slow = c.impl === 'kernel-scan';
+  const slow = c.impl !== 'kmem'; // baselines and peers take microseconds per op: one run
   const reps = quick ? 1 : slow ? 1 : 5;
   const warmup = quick || slow ? 0 : 1;
   const scale = quick ? 1 / 16 : 1;

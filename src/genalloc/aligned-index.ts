@@ -25,7 +25,7 @@
  * Invariant A1 (check.ts): every entry equals its recomputation from the bitmap.
  */
 
-import type { FitTree } from './fit-tree.js';
+import { runStarts, type FitTree } from './fit-tree.js';
 
 /** Bits at the start of every 2^j-bit block of a word, for j = 0..4. */
 const BLOCK_STARTS = [0xffffffff | 0, 0x55555555, 0x11111111, 0x01010101, 0x00010001];
@@ -209,14 +209,7 @@ export class AlignedIndex {
     }
     const base = (n - (L >> h)) * (32 << h);
     if (j >= 5) return base;
-    let y = tree.freeWord(map, n - L);
-    let have = 1;
-    while (have < nr) {
-      const sh = have < nr - have ? have : nr - have;
-      y &= y >>> sh;
-      have += sh;
-    }
-    y &= BLOCK_STARTS[j]!;
+    const y = runStarts(tree.freeWord(map, n - L), nr) & BLOCK_STARTS[j]!;
     return base + (31 - Math.clz32(y & -y));
   }
 }

@@ -97,36 +97,59 @@ function setLeaf(t: Int32Array, n: number, z: number): void {
   }
 }
 
-/** Recompute inner node n from its children (each of `span` bits); true if it changed. */
-function combine(t: Int32Array, n: number, span: number, cap: number): boolean {
+/**
+ * Recompute inner node n from its children (each of `span` bits), saturating above cap
+ * unless the node is entirely free.
+ *
+ * Branch-free (data-dependent branches mispredict on every other node and cost more than
+ * the arithmetic): with e = (x - span) >> 31, 0 when a child is entirely free and -1
+ * otherwise, pre = pa + (pb & ~ea), suf = sb + (sa & ~eb), and
+ * max(x, y) = x - ((x - y) & ((x - y) >> 31)). Values stay below 2^30: no overflow.
+ *
+ * @returns 0 when the node did not change, non-zero otherwise.
+ */
+function combine(t: Int32Array, n: number, span: number, cap: number): number {
   const a = 8 * n; // left child 2n at 4 * 2n; right child right after it
+  const i = 4 * n;
   const pa = t[a]!;
   const sa = t[a + 1]!;
   const ma = t[a + 2]!;
   const pb = t[a + 4]!;
   const sb = t[a + 5]!;
   const mb = t[a + 6]!;
-  const p = pa === span ? span + pb : pa;
-  const s = sb === span ? span + sa : sb;
+  let p = pa + (pb & ~((pa - span) >> 31));
+  let s = sb + (sa & ~((sb - span) >> 31));
   let m = sa + pb;
-  if (ma > m) m = ma;
-  if (mb > m) m = mb;
-  return store(t, n, span, cap, p, s, m);
-}
-
-/** Store a node's values, saturated above cap unless it is entirely free. */
-function store(t: Int32Array, n: number, span: number, cap: number, p: number, s: number, m: number): boolean {
+  let d = m - ma;
+  m -= d & (d >> 31);
+  d = m - mb;
+  m -= d & (d >> 31);
+  // Saturate (see the header); m < full whenever p or s is, so one test guards all three.
   if (m > cap && m !== 2 * span) {
     m = cap;
     if (p > cap) p = cap;
     if (s > cap) s = cap;
   }
-  const i = 4 * n;
-  if (p === t[i] && s === t[i + 1] && m === t[i + 2]) return false;
+  const diff = (p ^ t[i]!) | (s ^ t[i + 1]!) | (m ^ t[i + 2]!);
   t[i] = p;
   t[i + 1] = s;
   t[i + 2] = m;
-  return true;
+  return diff;
+}
+
+/**
+ * Mark the bits of a free-bit word that start nr free bits in a row inside the word
+ * (1 <= nr <= 32), by doubling: y &= y >>> have marks runs of twice the length.
+ */
+export function runStarts(z: number, nr: number): number {
+  let y = z;
+  let have = 1;
+  while (have < nr) {
+    const sh = have < nr - have ? have : nr - have;
+    y &= y >>> sh;
+    have += sh;
+  }
+  return y;
 }
 
 /** Index of the lowest set bit of a non-zero 32-bit word. */
@@ -201,11 +224,7 @@ export class FitTree {
    * Recompute the leaves of the words holding bits [start, start + nr) and their ancestors,
    * stopping at the first level where no node changed.
    *
-   * Context: data plane. The combine is branch-free (data-dependent branches mispredict on
-   * every other node and cost more than the arithmetic): with e = (x - span) >> 31, which
-   * is 0 when a child is entirely free and -1 otherwise,
-   *   pre = pa + (pb & ~ea),  suf = sb + (sa & ~eb),  max(x, y) = x - ((x - y) & ((x - y) >> 31)).
-   * Every value is below 2^30, so no difference overflows.
+   * Context: data plane; O(levels changed), allocation-free.
    */
   update(map: Uint32Array, start: number, nr: number): void {
     if (nr <= 0) return;
@@ -223,35 +242,8 @@ export class FitTree {
     let span = 32;
     const cap = this.#cap;
     while (lo >= 1) {
-      const full = 2 * span;
       let diff = 0;
-      for (let n = lo; n <= hi; n++) {
-        const a = 8 * n;
-        const i = 4 * n;
-        const pa = t[a]!;
-        const sa = t[a + 1]!;
-        const ma = t[a + 2]!;
-        const pb = t[a + 4]!;
-        const sb = t[a + 5]!;
-        const mb = t[a + 6]!;
-        let p = pa + (pb & ~((pa - span) >> 31));
-        let s = sb + (sa & ~((sb - span) >> 31));
-        let m = sa + pb;
-        let d = m - ma;
-        m -= d & (d >> 31);
-        d = m - mb;
-        m -= d & (d >> 31);
-        // Saturate (see the header); m < full whenever p or s is, so one test guards all.
-        if (m > cap && m !== full) {
-          m = cap;
-          if (p > cap) p = cap;
-          if (s > cap) s = cap;
-        }
-        diff |= (p ^ t[i]!) | (s ^ t[i + 1]!) | (m ^ t[i + 2]!);
-        t[i] = p;
-        t[i + 1] = s;
-        t[i + 2] = m;
-      }
+      for (let n = lo; n <= hi; n++) diff |= combine(t, n, span, cap);
       if (diff === 0) return; // ancestors depend only on these nodes
       lo >>= 1;
       hi >>= 1;
@@ -302,15 +294,8 @@ export class FitTree {
       base += half * goRight;
       span = half;
     }
-    // A leaf whose longest run is >= nr, so nr <= 32: mark the starts of nr-bit free runs.
-    let y = this.freeWord(map, n - L);
-    let have = 1;
-    while (have < nr) {
-      const sh = have < nr - have ? have : nr - have;
-      y &= y >>> sh;
-      have += sh;
-    }
-    return base + lowestBit(y);
+    // A leaf whose longest run is >= nr, so nr <= 32.
+    return base + lowestBit(runStarts(this.freeWord(map, n - L), nr));
   }
 
   /**

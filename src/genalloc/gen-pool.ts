@@ -419,6 +419,7 @@ export class GenPool implements GenPoolAlgoPool {
   #search(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
     const tree = chunk.tree;
     const endBit = chunk.nbits;
+    this.#bestFound = false;
     if (tree !== null) {
       if (nbits > tree.cap && nbits <= endBit) this.#raiseCap(chunk, nbits);
       if (algo === gen_pool_first_fit) {
@@ -427,6 +428,8 @@ export class GenPool implements GenPoolAlgoPool {
       }
       if (algo === gen_pool_best_fit) {
         const i = (chunk.runs ?? chunk.enableRunIndex()).findBest(nbits);
+        this.#bestFound = i >= 0;
+        this.#bestStart = i;
         return i < 0 ? endBit : i;
       }
       if (algo === gen_pool_first_fit_order_align) {
@@ -485,10 +488,21 @@ export class GenPool implements GenPoolAlgoPool {
 
   /** Best-fit index: remove the free run that the claim at startBit will split. */
   #runsBeforeClaim(chunk: GenPoolChunk, startBit: number): void {
+    const runs = chunk.runs!;
+    if (this.#bestFound && startBit === this.#bestStart) {
+      // The run index itself chose this run: its bounds are known and its search path
+      // is still valid, so no boundary walks and no second search.
+      this.#runA = startBit;
+      this.#runB = startBit + runs.foundLength;
+      runs.removeFound();
+      this.#runRemoved = true;
+      this.#bestFound = false;
+      return;
+    }
     const tree = chunk.tree!;
     const a = tree.runStartBefore(chunk.bits, startBit);
     const b = tree.runEndFrom(chunk.bits, startBit);
-    this.#runRemoved = chunk.runs!.remove(b - a, a);
+    this.#runRemoved = runs.remove(b - a, a);
     this.#runA = a;
     this.#runB = b;
   }
@@ -502,6 +516,9 @@ export class GenPool implements GenPoolAlgoPool {
   #runA = 0;
   #runB = 0;
   #runRemoved = false;
+  /** Set when the run index answered the last search (its found run is still current). */
+  #bestFound = false;
+  #bestStart = -1;
 
   #indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: number): void {
     const tree = chunk.tree;

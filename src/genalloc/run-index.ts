@@ -43,6 +43,8 @@ export class RunIndex {
   #rng = 0x9e3779b9 | 0;
   /** Times the record array doubled. */
   growths = 0;
+  /** Record offset of the run the last findBest returned, or -1. */
+  #found = -1;
   /** Record offsets of the last node before the key on every level (filled by #find). */
   readonly #update = new Int32Array(MAX_LEVEL);
 
@@ -141,6 +143,34 @@ export class RunIndex {
     const o = this.#find(len, start);
     const rec = this.#rec;
     if (o < 0 || rec[o + LEN] !== len || rec[o + START] !== start) return false;
+    this.#found = o;
+    this.removeFound();
+    return true;
+  }
+
+  /**
+   * Find the smallest run of at least `nr` bits, the lowest-starting one on a tie, and
+   * remember it for {@link RunIndex.removeFound}.
+   * @returns its start, or -1 when every run is shorter.
+   */
+  findBest(nr: number): number {
+    const o = this.#find(nr, -1);
+    this.#found = o;
+    return o < 0 ? -1 : this.#rec[o + START]!;
+  }
+
+  /** The length of the run the last findBest returned. */
+  get foundLength(): number {
+    return this.#rec[this.#found + LEN]!;
+  }
+
+  /**
+   * Remove the run the last findBest returned, reusing that search's path (no second
+   * search). Valid only while no other operation ran since that findBest.
+   */
+  removeFound(): void {
+    const o = this.#found;
+    const rec = this.#rec;
     const k = o / STRIDE;
     for (let l = 0; l < this.#level; l++) {
       const u = this.#update[l]!;
@@ -150,16 +180,7 @@ export class RunIndex {
     while (this.#level > 1 && rec[NEXT + this.#level - 1] === NIL) this.#level--;
     this.#freeStack[this.#freeTop++] = k;
     this.#count--;
-    return true;
-  }
-
-  /**
-   * Find the smallest run of at least `nr` bits, the lowest-starting one on a tie.
-   * @returns its start, or -1 when every run is shorter.
-   */
-  findBest(nr: number): number {
-    const o = this.#find(nr, -1);
-    return o < 0 ? -1 : this.#rec[o + START]!;
+    this.#found = -1;
   }
 
   /** Return the runs in index order as [len, start] pairs (checker and tests only). */
