@@ -1,0 +1,40 @@
+// Prints the README's performance table (markdown) from a `npm run bench` JSONL file:
+//   node scripts/perf-table.mjs bench/baseline/<file>.jsonl
+import { readFileSync } from 'node:fs';
+
+// The kernel's own C, built in userspace (bench/WORKLOADS.md, "Reference results").
+const KERNEL_C = {
+  'G-fill/first-fit/alloc': 2045,
+  'G-steady/first-fit/': 2004,
+  'G-steady/best-fit/': 3180,
+  'G-steady/first-fit-order-align/': 2662,
+  'G-high/first-fit/': 7085,
+  'G-high/best-fit/': 6636,
+  'G-high/first-fit-order-align/': 11665,
+};
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: node scripts/perf-table.mjs <bench.jsonl>');
+  process.exit(2);
+}
+const rows = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter((l) => l.startsWith('{'))
+  .map((l) => JSON.parse(l));
+const key = (r) => `${r.workload}/${r.algo ?? ''}/${r.phase ?? ''}`;
+const by = (impl) => new Map(rows.filter((r) => r.impl === impl).map((r) => [key(r), r]));
+const scan = by('kernel-scan');
+const thing = new Map(rows.filter((r) => r.impl === 'thi.ng').map((r) => [r.workload, r]));
+const fmt = (n) => (n === undefined ? '—' : n.toLocaleString('en-US'));
+
+console.log('| workload | algorithm | kmem ns/op | kernel C ns/op | kernel-scan (JS) ns/op | @thi.ng/malloc ns/op | failed | checksum |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows.filter((x) => x.impl === 'kmem')) {
+  const k = key(r);
+  const phase = r.phase ? ` (${r.phase})` : '';
+  const peer = r.algo === 'first-fit' && !r.phase ? thing.get(r.workload)?.ns_per_op : undefined;
+  console.log(
+    `| ${r.workload}${phase} | ${r.algo} | **${fmt(r.ns_per_op)}** | ${fmt(KERNEL_C[k])} | ${fmt(scan.get(k)?.ns_per_op)} | ${fmt(peer)} | ${r.failed} | ${r.checksum} |`,
+  );
+}
