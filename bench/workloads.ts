@@ -69,10 +69,10 @@ export function runGFill(t: WorkloadTarget, scale = 1): WorkloadResult {
 
 /**
  * G-steady (cap 2048) and G-high (cap 7000): `steps` steps of the live-set rule with sizes
- * 32 * (1 + ((r >>> 2) % 128)).
+ * 32 * (1 + ((r >>> 2) % 128)), computed with & 127 (the same for a uint32).
  */
 export function runGSteady(t: WorkloadTarget, cap: number, steps = 1_000_000): WorkloadResult {
-  return runLiveSet(t, cap, steps, (r) => 32 * (1 + ((r >>> 2) % 128)));
+  return runLiveSet(t, cap, steps, (r) => 32 * (1 + ((r >>> 2) & 127)));
 }
 
 /**
@@ -97,7 +97,7 @@ export function runLiveSet(
     x ^= x >>> 17;
     x ^= x << 5;
     const r = x >>> 0;
-    if (n === 0 || (n < cap && r % 4 !== 0)) {
+    if (n === 0 || (n < cap && (r & 3) !== 0)) {
       const size = sizeOf(r);
       const off = t.alloc(size);
       if (off < 0) {
