@@ -11,6 +11,7 @@
  *   T1: every fit-tree leaf matches its word;  T2: every inner node matches its children
  *   A1: every aligned-index entry matches its recomputation
  *   R1: the run index is ordered by (length, start);  R2: it holds exactly the free runs
+ *   R3: its boundary maps name exactly its runs, by start and by end
  */
 
 // control-plane: invariant checker, run by tests and DEBUG=2 only
@@ -64,6 +65,8 @@ export function checkInvariants(pool: GenPool): void {
       }
     }
     if (chunk.runs !== null) {
+      const maps = chunk.runs.checkBoundaryMaps();
+      if (maps !== '') throw new InvariantError(`R3: ${at}: run boundary maps: ${maps}`);
       const entries = chunk.runs.entries();
       for (let i = 1; i < entries.length; i++) {
         const [l0, s0] = entries[i - 1]!;

@@ -7,8 +7,9 @@
  *
  * Data structure: granule i (2^order bytes at startAddr + i * 2^order) is allocated iff bit
  * i of `bits` is set. `bits` has floor(size / 2^order) meaningful bits, rounded up to whole
- * 64-bit longs as the kernel allocates it. The fit tree mirrors the bitmap; the run index
- * (best fit) exists once a best-fit search has run on the chunk.
+ * 64-bit longs as the kernel allocates it. Each index mirrors the bitmap from the first
+ * search that needs it on: the fit tree (first fit, aligned fits), the aligned index
+ * (order-align), the run index (best fit).
  *
  * Invariants (checked by check.ts):
  *   G1: avail == size - (allocated granules) * 2^order, while every allocation was freed
@@ -58,8 +59,13 @@ export class GenPoolChunk {
   readonly bits: Uint32Array;
   /** Bytes still free, as the kernel counts them (atomic_long_t avail). */
   avail: number;
-  /** The first-fit and aligned-fit search index, or null in scan mode. */
-  readonly tree: FitTree | null;
+  /** True when indexes may answer searches (false: the kernel's scan, `{ index: false }`). */
+  readonly indexed: boolean;
+  /**
+   * The first-fit and aligned-fit search index: built by the first search that needs it
+   * (a chunk used only for best fit never builds it); null until then and in scan mode.
+   */
+  tree: FitTree | null = null;
   /** The best-fit index, built by the first best-fit search; null until then. */
   runs: RunIndex | null = null;
   /** The aligned-fit index, built by the first aligned search; null until then. */
@@ -86,8 +92,7 @@ export class GenPoolChunk {
     this.nbits = Math.floor(size / 2 ** order);
     this.bits = new Uint32Array(bitmapWords(this.nbits));
     this.avail = size;
-    this.tree = indexed ? new FitTree(this.nbits) : null;
-    this.tree?.rebuild(this.bits);
+    this.indexed = indexed;
     this.#backing = backing;
     this.#byteOffset = byteOffset;
   }
@@ -142,9 +147,17 @@ export class GenPoolChunk {
     return runs;
   }
 
+  /** Build the fit tree from the bitmap (the first search that needs it on this chunk). */
+  ensureTree(): FitTree {
+    const tree = new FitTree(this.nbits);
+    tree.rebuild(this.bits);
+    this.tree = tree;
+    return tree;
+  }
+
   /** Build the aligned-fit index (first order-align or aligned search on this chunk). */
   enableAlignedIndex(): AlignedIndex {
-    const aligned = new AlignedIndex(this.tree!, this.bits);
+    const aligned = new AlignedIndex(this.tree ?? this.ensureTree(), this.bits);
     this.aligned = aligned;
     return aligned;
   }

@@ -60,6 +60,7 @@ import {
   type GenPoolDataFixed,
 } from './algos.js';
 import { GenPoolChunk, type ChunkBacking } from './chunk.js';
+import type { FitTree } from './fit-tree.js';
 
 /** The most chunks one pool takes; gen_pool_add beyond it fails with -ENOMEM. */
 export const MAX_CHUNKS = 1 << 16;
@@ -365,10 +366,10 @@ export class GenPool implements GenPoolAlgoPool {
     if (!(startBit >= 0 && startBit + nbits <= chunk.nbits && Number.isInteger(startBit))) {
       this.#badAlgoResult(chunk, startBit, nbits);
     }
-    if (chunk.runs !== null) this.#runsBeforeClaim(chunk, startBit);
+    const runStart = chunk.runs === null ? -1 : this.#runStartFor(chunk, startBit);
     // One thread: a claim of free bits cannot lose a race, so set them in one pass.
     if (bitmapClaim(chunk.bits, startBit, nbits)) {
-      this.#indexAfterClaim(chunk, startBit, nbits);
+      this.#indexAfterClaim(chunk, startBit, nbits, runStart);
       return startBit;
     }
     return this.#claimRetry(chunk, algo, data, nbits, startBit);
@@ -387,16 +388,17 @@ export class GenPool implements GenPoolAlgoPool {
       if (!(startBit >= 0 && startBit + nbits <= endBit && Number.isInteger(startBit))) {
         this.#badAlgoResult(chunk, startBit, nbits);
       }
-      if (chunk.runs !== null && tries > 0) this.#runsBeforeClaim(chunk, startBit);
       const remain = bitmapSetLl(chunk.bits, startBit, nbits);
       if (remain === 0) {
-        this.#indexAfterClaim(chunk, startBit, nbits);
+        // The claimed bits were all free: the run holding them started where the last used
+        // bit before them ends.
+        const runStart = chunk.runs === null ? -1 : this.#runStartFor(chunk, startBit);
+        this.#indexAfterClaim(chunk, startBit, nbits, runStart);
         return startBit;
       }
       if (bitmapClearLl(chunk.bits, startBit, nbits - remain) !== 0) {
         this.#bug('gen_pool_alloc_algo_owner', `rollback of bit ${startBit} failed`);
       }
-      if (chunk.runs !== null) this.#runsRestore(chunk, startBit);
       this.retries++;
       if (tries > endBit) {
         this.#bug(
@@ -415,28 +417,30 @@ export class GenPool implements GenPoolAlgoPool {
     );
   }
 
-  /** Ask the algorithm (or the index that answers it) for a start bit, from bit 0. */
+  /**
+   * Ask the algorithm (or the index that answers it) for a start bit, from bit 0.
+   * Best fit and fixed alloc need no fit tree; the other built-ins build it on first use.
+   */
   #search(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
-    const tree = chunk.tree;
     const endBit = chunk.nbits;
-    this.#bestFound = false;
-    if (tree !== null) {
-      if (nbits > tree.cap && nbits <= endBit) this.#raiseCap(chunk, nbits);
-      if (algo === gen_pool_first_fit) {
-        const i = tree.findFirst(chunk.bits, nbits);
-        return i < 0 ? endBit : i;
-      }
-      if (algo === gen_pool_best_fit) {
-        const i = (chunk.runs ?? chunk.enableRunIndex()).findBest(nbits);
-        this.#bestFound = i >= 0;
-        this.#bestStart = i;
-        return i < 0 ? endBit : i;
-      }
-      if (algo === gen_pool_first_fit_order_align) {
-        const align = roundupPowOfTwo(nbits);
-        return this.#aligned(chunk, nbits, align, 0);
-      }
-      if (algo === gen_pool_first_fit_align && data !== null && typeof data === 'object') {
+    this.#bestStart = -1;
+    if (!chunk.indexed) return algo(chunk.bits, endBit, 0, nbits, data, this, chunk.startAddr);
+    if (algo === gen_pool_first_fit) {
+      const tree = this.#treeFor(chunk, nbits);
+      const i = tree.findFirst(chunk.bits, nbits);
+      return i < 0 ? endBit : i;
+    }
+    if (algo === gen_pool_best_fit) {
+      const i = (chunk.runs ?? chunk.enableRunIndex()).findBest(nbits);
+      this.#bestStart = i;
+      return i < 0 ? endBit : i;
+    }
+    if (algo === gen_pool_first_fit_order_align) {
+      const align = roundupPowOfTwo(nbits);
+      return this.#aligned(chunk, nbits, align, 0);
+    }
+    if (data !== null && typeof data === 'object') {
+      if (algo === gen_pool_first_fit_align) {
         const align = (data as GenPoolDataAlign).align;
         if (isPowerOfTwo(align)) {
           const p = this.#alignParams;
@@ -444,17 +448,20 @@ export class GenPool implements GenPoolAlgoPool {
           return this.#aligned(chunk, nbits, p[0]! + 1, p[1]!);
         }
       }
-      if (algo === gen_pool_fixed_alloc && data !== null && typeof data === 'object') {
-        return this.#fixed(chunk, (data as GenPoolDataFixed).offset, nbits);
-      }
+      if (algo === gen_pool_fixed_alloc) return this.#fixed(chunk, (data as GenPoolDataFixed).offset, nbits);
     }
     return algo(chunk.bits, endBit, 0, nbits, data, this, chunk.startAddr);
   }
 
-  /** Let the chunk's indexes answer searches for nbits (cold: a few times per chunk). */
-  #raiseCap(chunk: GenPoolChunk, nbits: number): void {
-    chunk.tree!.raiseCap(chunk.bits, nbits);
-    chunk.aligned?.rebuild(chunk.bits);
+  /** The chunk's fit tree, built on first use, able to answer searches for nbits. */
+  #treeFor(chunk: GenPoolChunk, nbits: number): FitTree {
+    const tree = chunk.tree ?? chunk.ensureTree();
+    if (nbits > tree.cap && nbits <= chunk.nbits) {
+      // Let the indexes answer searches for nbits (cold: a few times per chunk at most).
+      tree.raiseCap(chunk.bits, nbits);
+      chunk.aligned?.rebuild(chunk.bits);
+    }
+    return tree;
   }
 
   /**
@@ -462,7 +469,7 @@ export class GenPool implements GenPoolAlgoPool {
    * two), from bit 0; the chunk's size (no fit) when there is none.
    */
   #aligned(chunk: GenPoolChunk, nbits: number, align: number, off: number): number {
-    const tree = chunk.tree!;
+    const tree = this.#treeFor(chunk, nbits);
     let i: number;
     if (align === 1) i = tree.findFirst(chunk.bits, nbits);
     else if (off === 0 && nbits <= align) {
@@ -486,67 +493,38 @@ export class GenPool implements GenPoolAlgoPool {
 
   // ── Index upkeep ───────────────────────────────────────────────────────────
 
-  /** Best-fit index: remove the free run that the claim at startBit will split. */
-  #runsBeforeClaim(chunk: GenPoolChunk, startBit: number): void {
-    const runs = chunk.runs!;
-    if (this.#bestFound && startBit === this.#bestStart) {
-      // The run index itself chose this run: its bounds are known and its search path
-      // is still valid, so no boundary walks and no second search.
-      this.#runA = startBit;
-      this.#runB = startBit + runs.foundLength;
-      runs.removeFound();
-      this.#runRemoved = true;
-      this.#bestFound = false;
-      return;
-    }
-    const tree = chunk.tree!;
-    const a = tree.runStartBefore(chunk.bits, startBit);
-    const b = tree.runEndFrom(chunk.bits, startBit);
-    this.#runRemoved = runs.remove(b - a, a);
-    this.#runA = a;
-    this.#runB = b;
-  }
-
-  /** Best-fit index: put back the run removed by #runsBeforeClaim (the claim failed). */
-  #runsRestore(chunk: GenPoolChunk, _startBit: number): void {
-    if (this.#runRemoved) chunk.runs!.insert(this.#runB - this.#runA, this.#runA);
-  }
-
-  /** The free run a claim splits, found before the bits are set (best-fit index upkeep). */
-  #runA = 0;
-  #runB = 0;
-  #runRemoved = false;
-  /** Set when the run index answered the last search (its found run is still current). */
-  #bestFound = false;
+  /** The start bit of the free run a claim at startBit cuts (best-fit index upkeep). */
   #bestStart = -1;
 
-  #indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: number): void {
+  /**
+   * Return the first bit of the free run holding startBit, before the claim sets its bits:
+   * known when the run index chose it, else one past the last used bit below startBit.
+   */
+  #runStartFor(chunk: GenPoolChunk, startBit: number): number {
+    if (startBit === this.#bestStart) return startBit;
+    const tree = chunk.tree ?? chunk.ensureTree();
+    return tree.runStartBefore(chunk.bits, startBit);
+  }
+
+  #indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: number, runStart: number): void {
     const tree = chunk.tree;
-    if (tree === null) return;
-    tree.update(chunk.bits, startBit, nbits);
-    if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-    const runs = chunk.runs;
-    if (runs === null) return;
-    const a = this.#runA;
-    const b = this.#runB;
-    const end = startBit + nbits;
-    if (a < startBit) runs.insert(startBit - a, a);
-    if (b > end) runs.insert(b - end, end);
+    if (tree !== null) {
+      tree.update(chunk.bits, startBit, nbits);
+      if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
+    }
+    if (chunk.runs !== null && !chunk.runs.claim(runStart, startBit, startBit + nbits)) {
+      this.#bug('gen_pool_alloc_algo_owner', `best-fit index has no free run at bit ${runStart}`);
+    }
   }
 
   #indexAfterRelease(chunk: GenPoolChunk, startBit: number, nbits: number): void {
+    if (nbits === 0) return;
     const tree = chunk.tree;
-    if (tree === null || nbits === 0) return;
-    tree.update(chunk.bits, startBit, nbits);
-    if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-    const runs = chunk.runs;
-    if (runs === null) return;
-    const end = startBit + nbits;
-    const a = tree.runStartBefore(chunk.bits, startBit);
-    const b = tree.runEndFrom(chunk.bits, end);
-    if (a < startBit) runs.remove(startBit - a, a);
-    if (b > end) runs.remove(b - end, end);
-    runs.insert(b - a, a);
+    if (tree !== null) {
+      tree.update(chunk.bits, startBit, nbits);
+      if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
+    }
+    if (chunk.runs !== null) chunk.runs.release(startBit, startBit + nbits);
   }
 
   // ── DMA-style allocation ───────────────────────────────────────────────────
