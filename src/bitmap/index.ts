@@ -3,3 +3,4 @@
 export * from './bitmap.js';
 export * from './zero-area.js';
 export * from './ll.js';
+export * from './summary.js';

@@ -134,7 +134,7 @@ export class GenPoolChunk {
 
   /** Build the best-fit index from the bitmap (first best-fit search on this chunk). */
   enableRunIndex(): RunIndex {
-    const runs = new RunIndex();
+    const runs = new RunIndex(this.nbits);
     const bits = this.bits;
     const nbits = this.nbits;
     let pos = findNextZeroBit(bits, nbits, 0);

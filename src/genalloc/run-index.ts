@@ -1,40 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The best-fit index of a genpool chunk: every maximal free run of the bitmap, ordered by
- * (length, start), so that the kernel's best fit — the smallest run that holds nr bits, the
- * lowest one on a tie — is the first entry at or after (nr, 0); and found by its start or its
- * end, so that a claim or a release updates the runs it touches without any search of the
- * bitmap and without a fit tree.
+ * The best-fit index of a genpool chunk: every maximal free run of the bitmap, grouped by
+ * length and ordered by start within a length, so that the kernel's best fit — the
+ * smallest run that holds nr bits, the lowest one on a tie — is the first run of the first
+ * non-empty length at or above nr; and found by its start or its end, so that a claim or a
+ * release updates the runs it touches without searching the bitmap or keeping a fit tree.
  *
  * Kernel: none — replaces the full-bitmap scan of gen_pool_best_fit() (algos.ts) with the
  * same answer.
  *
- * Structure: a doubly linked skip list in one Int32Array. Node k is the record
- * rec[k * STRIDE ...]:
+ * Structure:
+ *   - `lengths`, a SummaryBitmap with bit L set when some run has length L: the smallest
+ *     length >= nr is one nextSet(nr), a few word operations;
+ *   - per length, a bucket: a doubly linked skip list of its runs ordered by start, whose
+ *     head is a record of its own (`bucketOf` maps the length to it), so the lowest run of
+ *     a length is the head's first link and an insert searches only among runs of one
+ *     length;
+ *   - `byStart` and `byEnd` (IntMap): the run whose first bit, or whose end (one past its
+ *     last bit), is a given bit.
+ * Records live in one Int32Array, rec[k * STRIDE ...]:
  *
- *   [ length | start | level | next[0..MAX_LEVEL) | prev[0..MAX_LEVEL) ]
+ *   [ length | start (head: its top level) | level | next[0..MAX_LEVEL) | prev[0..MAX_LEVEL) ]
  *
- * Node 0 is the head. With prev links a known node leaves the list in O(its level), no
- * search. Two IntMaps find a run by its first bit (`byStart`) and by its end, one past its
- * last bit (`byEnd`). Nodes are recycled through an index free-stack; the record array
- * doubles when full (amortised, counted). Levels come from a xorshift32 with a fixed seed
- * (p = 1/4), so the shape is deterministic.
+ * With prev links a known run leaves its bucket in O(its level), no search. A run that is
+ * cut or merged keeps its record: unlinked, re-keyed, linked into the bucket of its new
+ * length. Records recycle through an index free-stack; the array doubles when full
+ * (amortised, counted). Levels come from a xorshift32 with a fixed seed (p = 1/4), so the
+ * shape is deterministic.
  *
- *   head ─► (2,96) ─────────────► (5,0) ─────────► (40,300) ─► NIL     level 1
- *   head ─► (2,96) ─► (3,17) ───► (5,0) ─► (5,64) ─► (40,300) ─► NIL   level 0
- *
- * A run changes in place as it is cut or merged: its node is unlinked, re-keyed and linked
- * again at its new place (one search), keeping its level.
+ *   lengths:  ...0 1 1 0 0 1...       bucket 3: head ─► (3,17) ─► (3,220) ─► NIL
+ *                  2 3     6          bucket 6: head ─► (6,40) ─► NIL
  *
  * Invariants (checked by check.ts):
- *   R1: level-0 order is strictly increasing in (length, start).
- *   R2: the entries are exactly the maximal free runs of the bitmap.
- *   R3: byStart and byEnd map every run's start and end to its node, and nothing else.
+ *   R1: each bucket is strictly increasing in start; bit L of lengths is set iff bucket L
+ *       is non-empty.
+ *   R2: the runs are exactly the maximal free runs of the bitmap.
+ *   R3: byStart and byEnd map every run's start and end to its record, and nothing else.
  */
 
+import { SummaryBitmap } from '../bitmap/summary.js';
 import { IntMap } from './int-map.js';
 
-/** Links per node and direction; with p = 1/4 this serves 4^12 entries. */
+/** Links per record and direction; with p = 1/4 this serves 4^12 runs of one length. */
 const MAX_LEVEL = 12;
 const LEN = 0;
 const START = 1;
@@ -44,29 +51,28 @@ const PREV = NEXT + MAX_LEVEL;
 const STRIDE = PREV + MAX_LEVEL;
 const NIL = -1;
 
-/** An ordered set of free runs keyed by (length, start), findable by start and by end. */
+/** The free runs of a chunk of `nbits` bits, by length then start, and by start and end. */
 export class RunIndex {
   #rec: Int32Array;
   #freeStack: Int32Array;
   #freeTop = 0;
   #capacity = 0;
-  #level = 1;
   #count = 0;
   #rng = 0x9e3779b9 | 0;
+  readonly #lengths: SummaryBitmap;
+  readonly #bucketOf = new IntMap();
   readonly #byStart = new IntMap();
   readonly #byEnd = new IntMap();
   /** Times the record array doubled. */
   growths = 0;
-  /** Nodes before the searched key on every level (filled by #find). */
+  /** Records before the searched start on every level of one bucket (filled by #find). */
   readonly #update = new Int32Array(MAX_LEVEL);
 
-  constructor(capacity = 64) {
+  constructor(nbits: number, capacity = 64) {
+    this.#lengths = new SummaryBitmap(nbits + 1);
     this.#rec = new Int32Array(0);
     this.#freeStack = new Int32Array(0);
     this.#grow(Math.max(2, capacity));
-    this.#freeTop--; // node 0 is the head
-    this.#rec[LEVEL] = MAX_LEVEL;
-    for (let l = 0; l < MAX_LEVEL; l++) this.#rec[NEXT + l] = NIL;
   }
 
   /** Number of runs in the index. */
@@ -89,6 +95,11 @@ export class RunIndex {
     if (old !== 0) this.growths++;
   }
 
+  #record(): number {
+    if (this.#freeTop === 0) this.#grow(this.#capacity * 2);
+    return this.#freeStack[--this.#freeTop]!;
+  }
+
   #randomLevel(): number {
     let x = this.#rng;
     x ^= x << 13;
@@ -103,36 +114,48 @@ export class RunIndex {
     return level;
   }
 
-  /**
-   * Fill #update with the last node before (len, start) on every level.
-   * @returns the first node at or after it, or NIL.
-   */
-  #find(len: number, start: number): number {
+  /** The head record of the bucket of `len`, created (empty) when there is none. */
+  #bucket(len: number): number {
+    let head = this.#bucketOf.get(len);
+    if (head !== -1) return head;
+    head = this.#record();
+    const o = head * STRIDE;
     const rec = this.#rec;
-    let x = 0;
-    let y = NIL;
-    for (let l = this.#level - 1; l >= 0; l--) {
-      y = rec[x * STRIDE + NEXT + l]!;
-      while (y !== NIL) {
-        const o = y * STRIDE;
-        const yl = rec[o + LEN]!;
-        if (yl > len || (yl === len && rec[o + START]! >= start)) break;
+    rec[o + LEN] = len;
+    rec[o + START] = 1; // the bucket's top level in use
+    rec[o + LEVEL] = MAX_LEVEL;
+    for (let l = 0; l < MAX_LEVEL; l++) rec[o + NEXT + l] = NIL;
+    this.#bucketOf.set(len, head);
+    this.#lengths.set(len);
+    return head;
+  }
+
+  /** Fill #update with the last record before `start` on every level of bucket `head`. */
+  #find(head: number, start: number): void {
+    const rec = this.#rec;
+    let x = head;
+    for (let l = rec[head * STRIDE + START]! - 1; l >= 0; l--) {
+      let y = rec[x * STRIDE + NEXT + l]!;
+      while (y !== NIL && rec[y * STRIDE + START]! < start) {
         x = y;
-        y = rec[o + NEXT + l]!;
+        y = rec[x * STRIDE + NEXT + l]!;
       }
       this.#update[l] = x;
     }
-    return y;
   }
 
-  /** Link node k (key and level set) after the nodes in #update. */
+  /** Link record k (key and level set) into the bucket of its length. */
   #link(k: number): void {
-    const rec = this.#rec;
     const o = k * STRIDE;
+    const head = this.#bucket(this.#rec[o + LEN]!); // may grow the record array
+    const rec = this.#rec;
+    const ho = head * STRIDE;
     const level = rec[o + LEVEL]!;
-    if (level > this.#level) {
-      for (let l = this.#level; l < level; l++) this.#update[l] = 0;
-      this.#level = level;
+    const top = rec[ho + START]!;
+    this.#find(head, rec[o + START]!);
+    if (level > top) {
+      for (let l = top; l < level; l++) this.#update[l] = head;
+      rec[ho + START] = level;
     }
     for (let l = 0; l < level; l++) {
       const u = this.#update[l]!;
@@ -144,7 +167,7 @@ export class RunIndex {
     }
   }
 
-  /** Take node k out of the list (its key and level stay). */
+  /** Take record k out of its bucket; drop the bucket when it empties. */
   #unlink(k: number): void {
     const rec = this.#rec;
     const o = k * STRIDE;
@@ -155,34 +178,37 @@ export class RunIndex {
       rec[p * STRIDE + NEXT + l] = n;
       if (n !== NIL) rec[n * STRIDE + PREV + l] = p;
     }
+    const len = rec[o + LEN]!;
+    const head = this.#bucketOf.get(len);
+    if (rec[head * STRIDE + NEXT]! === NIL) {
+      this.#bucketOf.delete(len);
+      this.#lengths.clear(len);
+      this.#freeStack[this.#freeTop++] = head;
+    }
   }
 
-  /** Give node k the key (len, start) and put it at its place. */
+  /** Give record k the key (len, start) and put it into its bucket. */
   #rekey(k: number, len: number, start: number): void {
     this.#unlink(k);
     const o = k * STRIDE;
     this.#rec[o + LEN] = len;
     this.#rec[o + START] = start;
-    this.#find(len, start);
     this.#link(k);
   }
 
-  #newNode(len: number, start: number): number {
-    if (this.#freeTop === 0) this.#grow(this.#capacity * 2);
-    const k = this.#freeStack[--this.#freeTop]!;
+  #newRun(len: number, start: number): void {
+    const k = this.#record();
     const o = k * STRIDE;
     this.#rec[o + LEN] = len;
     this.#rec[o + START] = start;
     this.#rec[o + LEVEL] = this.#randomLevel();
-    this.#find(len, start);
     this.#link(k);
     this.#byStart.set(start, k);
     this.#byEnd.set(start + len, k);
     this.#count++;
-    return k;
   }
 
-  #dropNode(k: number): void {
+  #dropRun(k: number): void {
     this.#unlink(k);
     const o = k * STRIDE;
     this.#byStart.delete(this.#rec[o + START]!);
@@ -193,7 +219,7 @@ export class RunIndex {
 
   /** Add the free run [start, start + len) (building the index from a bitmap). */
   insert(len: number, start: number): void {
-    this.#newNode(len, start);
+    this.#newRun(len, start);
   }
 
   /**
@@ -203,7 +229,7 @@ export class RunIndex {
   remove(len: number, start: number): boolean {
     const k = this.#byStart.get(start);
     if (k === -1 || this.#rec[k * STRIDE + LEN] !== len) return false;
-    this.#dropNode(k);
+    this.#dropRun(k);
     return true;
   }
 
@@ -212,8 +238,10 @@ export class RunIndex {
    * @returns its start, or -1 when every run is shorter.
    */
   findBest(nr: number): number {
-    const k = this.#find(nr, -1);
-    return k === NIL ? -1 : this.#rec[k * STRIDE + START]!;
+    const len = this.#lengths.nextSet(nr);
+    if (len < 0) return -1;
+    const first = this.#rec[this.#bucketOf.get(len) * STRIDE + NEXT]!;
+    return this.#rec[first * STRIDE + START]!;
   }
 
   /**
@@ -224,15 +252,14 @@ export class RunIndex {
   claim(runStart: number, s: number, e: number): boolean {
     const k = this.#byStart.get(runStart);
     if (k === -1) return false;
-    const o = k * STRIDE;
-    const b = runStart + this.#rec[o + LEN]!;
+    const b = runStart + this.#rec[k * STRIDE + LEN]!;
     const hasLeft = s > runStart;
     const hasRight = b > e;
     if (hasLeft) {
       this.#byEnd.set(s, k);
       if (hasRight) {
         this.#rekey(k, s - runStart, runStart);
-        this.#newNode(b - e, e);
+        this.#newRun(b - e, e);
       } else {
         this.#byEnd.delete(b);
         this.#rekey(k, s - runStart, runStart);
@@ -242,7 +269,7 @@ export class RunIndex {
       this.#byStart.set(e, k);
       this.#rekey(k, b - e, e);
     } else {
-      this.#dropNode(k);
+      this.#dropRun(k);
     }
     return true;
   }
@@ -260,7 +287,7 @@ export class RunIndex {
       let b = e;
       if (right !== -1) {
         b = e + rec[right * STRIDE + LEN]!;
-        this.#dropNode(right);
+        this.#dropRun(right);
       }
       this.#byEnd.delete(s);
       this.#byEnd.set(b, left);
@@ -271,26 +298,36 @@ export class RunIndex {
       this.#byStart.set(s, right);
       this.#rekey(right, b - s, s);
     } else {
-      this.#newNode(e - s, s);
+      this.#newRun(e - s, s);
     }
   }
 
-  /** Return the runs in index order as [len, start] pairs (checker and tests only). */
+  /** Return the runs in index order — by length, then start — as [len, start] pairs. */
   entries(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
     const rec = this.#rec;
-    for (let k = rec[NEXT]!; k !== NIL; k = rec[k * STRIDE + NEXT]!) {
-      out.push([rec[k * STRIDE + LEN]!, rec[k * STRIDE + START]!]);
+    for (let len = this.#lengths.nextSet(0); len >= 0; len = this.#lengths.nextSet(len + 1)) {
+      const head = this.#bucketOf.get(len);
+      if (head === -1) return [[-1, -1]]; // a length bit without a bucket breaks R1
+      for (let k = rec[head * STRIDE + NEXT]!; k !== NIL; k = rec[k * STRIDE + NEXT]!) {
+        out.push([rec[k * STRIDE + LEN]!, rec[k * STRIDE + START]!]);
+      }
     }
     return out;
   }
 
   /**
-   * Check R3: the boundary maps name exactly the runs of the list.
+   * Check R1 (buckets and length bits agree) and R3 (the boundary maps name exactly the
+   * runs).
    * @returns a description of the first disagreement, or '' when they agree.
    */
   checkBoundaryMaps(): string {
     const runs = this.entries();
+    if (runs.length !== this.#count) return `${runs.length} runs linked, ${this.#count} counted`;
+    for (const [len, head] of this.#bucketOf.entries()) {
+      if (!this.#lengths.has(len)) return `bucket ${len} has no length bit`;
+      if (this.#rec[head * STRIDE + NEXT] === NIL) return `bucket ${len} is empty`;
+    }
     if (this.#byStart.size !== runs.length || this.#byEnd.size !== runs.length) {
       return `${runs.length} runs but ${this.#byStart.size} starts and ${this.#byEnd.size} ends mapped`;
     }
