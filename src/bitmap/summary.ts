@@ -10,7 +10,7 @@
  *   level 1:  [ w | w | ... ]                bit j: word j of level 0 is non-zero
  *   level 0:  [ w | w | w | w | ... ]        the bits themselves
  *
- * Invariant S1: bit j of level k+1 is set iff word j of level k is non-zero.
+ * Invariant B1: bit j of level k+1 is set iff word j of level k is non-zero.
  */
 
 /** A bitmap of `size` bits answering nextSet(i) in O(levels). */

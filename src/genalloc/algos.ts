@@ -14,6 +14,9 @@
  * always gets the bitmap, as in the kernel.
  *
  * Return convention (genpool_algo_t): a bit index; any value >= `size` means "no fit".
+ *
+ * DEVIATION: a NULL `data` for first_fit_align or fixed_alloc is a KernelBug (the kernel
+ * dereferences it and oopses); `align` is converted to a C int with `| 0`.
  */
 
 import { bitmapFindNextZeroArea, bitmapFindNextZeroAreaOff } from '../bitmap/index.js';
@@ -113,7 +116,7 @@ export function gen_pool_first_fit_align(
   startAddr: number,
 ): number {
   if (data === null || typeof data !== 'object') nullData('gen_pool_first_fit_align', pool);
-  const align = (data as GenPoolDataAlign).align;
+  const align = (data as GenPoolDataAlign).align | 0; // a C int
   firstFitAlignParams(align, pool.min_alloc_order, startAddr, alignScratch);
   return bitmapFindNextZeroAreaOff(map, size, start, nr, alignScratch[0]!, alignScratch[1]!);
 }

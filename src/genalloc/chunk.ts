@@ -70,8 +70,12 @@ export class GenPoolChunk {
   runs: RunIndex | null = null;
   /** The aligned-fit index, built by the first aligned search; null until then. */
   aligned: AlignedIndex | null = null;
+  /** Start of the run the best-fit index chose in the last search of this chunk, or -1. */
+  bestStart = -1;
   readonly #backing: ChunkBacking | null;
   readonly #byteOffset: number;
+  /** A view of the chunk's bytes, made again only when the buffer changes (Wasm grow). */
+  #view: Uint8Array | null = null;
 
   constructor(
     virt: number,
@@ -132,6 +136,25 @@ export class GenPoolChunk {
     return new Uint8Array(backingBuffer(b), this.#byteOffset + (addr - this.startAddr), len);
   }
 
+  /**
+   * Fill `len` backing bytes at `addr` with `value`, through a cached view (no allocation
+   * while the buffer stays the same).
+   * @returns false when the chunk has no backing memory (nothing written).
+   */
+  fill(addr: number, value: number, len: number): boolean {
+    const b = this.#backing;
+    if (b === null) return false;
+    const buffer = backingBuffer(b);
+    let view = this.#view;
+    if (view === null || view.buffer !== buffer) {
+      view = new Uint8Array(buffer, this.#byteOffset, this.size); // control-plane: once per buffer
+      this.#view = view;
+    }
+    const off = addr - this.startAddr;
+    view.fill(value, off, off + len);
+    return true;
+  }
+
   /** Build the best-fit index from the bitmap (first best-fit search on this chunk). */
   enableRunIndex(): RunIndex {
     const runs = new RunIndex(this.nbits);
@@ -156,8 +179,8 @@ export class GenPoolChunk {
   }
 
   /** Build the aligned-fit index (first order-align or aligned search on this chunk). */
-  enableAlignedIndex(): AlignedIndex {
-    const aligned = new AlignedIndex(this.tree ?? this.ensureTree(), this.bits);
+  enableAlignedIndex(j: number): AlignedIndex {
+    const aligned = new AlignedIndex(this.tree ?? this.ensureTree(), this.bits, Math.max(7, j));
     this.aligned = aligned;
     return aligned;
   }

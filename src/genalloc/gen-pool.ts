@@ -31,36 +31,33 @@
  *   - A custom algorithm that returns a run past the end of the map, or keeps returning a
  *     taken run, is a KernelBug here (the kernel would corrupt memory or livelock).
  *   - Sizes and addresses must be safe integers; anything else is -EINVAL (add) or a
- *     failure value (alloc) or a KernelBug (free).
+ *     failure value (alloc) or a KernelBug (free). min_alloc_order must be 0..40 (the
+ *     kernel checks nothing); a pool takes at most MAX_CHUNKS chunks and a chunk at most
+ *     MAX_BITMAP_BITS granules, else gen_pool_add is -ENOMEM.
+ *   - Addresses are not 64-bit: the wrap of `addr + size - 1` is modelled where it matters
+ *     (free(0, 0) BUGs, has_addr(0, 0) is false), but a size-0 chunk at address 0, whose
+ *     end_addr is ULONG_MAX in the kernel (it holds every address), holds nothing here.
+ *   - dmaZalloc zeroes the chunk's backing buffer, or the pool's `memory`; a pool with
+ *     neither (gen_pool_create before the machine has memory) has no bytes to zero.
  */
 
 import { EINVAL, ENOMEM } from '../base/errno.js';
 import { KernelBug } from '../base/errors.js';
 import { KernelLog } from '../base/log.js';
-import { alignUp, hex, isPowerOfTwo, roundupPowOfTwo, TWO_POW_32 } from '../base/units.js';
+import { DEBUG } from '../base/debug.js';
+import { alignUp, hex, TWO_POW_32 } from '../base/units.js';
 import { bitmapClearLl, bitmapSetLl } from '../bitmap/ll.js';
+import { bitmapClaim, bitmapRelease, findNextBit, MAX_BITMAP_BITS } from '../bitmap/bitmap.js';
 import {
-  bitmapClaim,
-  bitmapRelease,
-  findNextBit,
-  isRangeClear,
-  MAX_BITMAP_BITS,
-} from '../bitmap/bitmap.js';
-import {
-  firstFitAlignParams,
-  gen_pool_best_fit,
   gen_pool_first_fit,
   gen_pool_first_fit_align,
-  gen_pool_first_fit_order_align,
-  gen_pool_fixed_alloc,
-  warnFixedOffset,
   type GenPoolAlgo,
   type GenPoolAlgoPool,
   type GenPoolDataAlign,
-  type GenPoolDataFixed,
 } from './algos.js';
 import { GenPoolChunk, type ChunkBacking } from './chunk.js';
-import type { FitTree } from './fit-tree.js';
+import { indexAfterClaim, indexAfterRelease, runStartFor, searchChunk } from './search.js';
+import { checkInvariants } from './check.js';
 
 /** The most chunks one pool takes; gen_pool_add beyond it fails with -ENOMEM. */
 export const MAX_CHUNKS = 1 << 16;
@@ -160,7 +157,6 @@ export class GenPool implements GenPoolAlgoPool {
   #destroyed = false;
   #nextBufferBase = TWO_POW_32;
   readonly #alignData: GenPoolDataAlign = { align: 0 };
-  readonly #alignParams = new Float64Array(2);
 
   /**
    * Create a pool with no chunks, first-fit, granules of 2^minAllocOrder bytes.
@@ -343,7 +339,7 @@ export class GenPool implements GenPoolAlgoPool {
    */
   allocAlgoOwner(size: number, algo: GenPoolAlgo, data: unknown, owner: Out<unknown> | null): number {
     if (owner !== null) owner.value = null;
-    if (!(size > 0 && size <= Number.MAX_SAFE_INTEGER)) return 0; // 0, negative, NaN
+    if (!(size > 0) || !Number.isSafeInteger(size)) return 0; // 0, negative, NaN, 1.5
     const unit = this.#unit;
     const nbits = Math.ceil(size * this.#perUnit);
     const chunks = this.#chunks;
@@ -354,6 +350,7 @@ export class GenPool implements GenPoolAlgoPool {
       if (startBit < 0) continue;
       chunk.avail -= nbits * unit;
       if (owner !== null) owner.value = chunk.owner;
+      if (DEBUG >= 2) checkInvariants(this);
       return chunk.startAddr + startBit * unit;
     }
     return 0;
@@ -361,15 +358,16 @@ export class GenPool implements GenPoolAlgoPool {
 
   /** Find and claim nbits in one chunk; return the start bit, or -1 when it has no fit. */
   #claim(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
-    const startBit = this.#search(chunk, algo, data, nbits);
-    if (!(startBit < chunk.nbits)) return -1;
-    if (!(startBit >= 0 && startBit + nbits <= chunk.nbits && Number.isInteger(startBit))) {
+    const startBit = searchChunk(this, chunk, algo, data, nbits);
+    // Negative values are huge in C's unsigned long: no fit, like any value >= the size.
+    if (!(startBit >= 0 && startBit < chunk.nbits)) return -1;
+    if (startBit + nbits > chunk.nbits || !Number.isInteger(startBit)) {
       this.#badAlgoResult(chunk, startBit, nbits);
     }
-    const runStart = chunk.runs === null ? -1 : this.#runStartFor(chunk, startBit);
+    const runStart = chunk.runs === null ? -1 : runStartFor(chunk, startBit);
     // One thread: a claim of free bits cannot lose a race, so set them in one pass.
     if (bitmapClaim(chunk.bits, startBit, nbits)) {
-      this.#indexAfterClaim(chunk, startBit, nbits, runStart);
+      indexAfterClaim(chunk, startBit, nbits, runStart);
       return startBit;
     }
     return this.#claimRetry(chunk, algo, data, nbits, startBit);
@@ -384,16 +382,16 @@ export class GenPool implements GenPoolAlgoPool {
     const endBit = chunk.nbits;
     let startBit = first;
     for (let tries = 0; ; tries++) {
-      if (!(startBit < endBit)) return -1;
-      if (!(startBit >= 0 && startBit + nbits <= endBit && Number.isInteger(startBit))) {
+      if (!(startBit >= 0 && startBit < endBit)) return -1;
+      if (startBit + nbits > endBit || !Number.isInteger(startBit)) {
         this.#badAlgoResult(chunk, startBit, nbits);
       }
       const remain = bitmapSetLl(chunk.bits, startBit, nbits);
       if (remain === 0) {
         // The claimed bits were all free: the run holding them started where the last used
         // bit before them ends.
-        const runStart = chunk.runs === null ? -1 : this.#runStartFor(chunk, startBit);
-        this.#indexAfterClaim(chunk, startBit, nbits, runStart);
+        const runStart = chunk.runs === null ? -1 : runStartFor(chunk, startBit);
+        indexAfterClaim(chunk, startBit, nbits, runStart);
         return startBit;
       }
       if (bitmapClearLl(chunk.bits, startBit, nbits - remain) !== 0) {
@@ -415,116 +413,6 @@ export class GenPool implements GenPoolAlgoPool {
       'gen_pool_alloc_algo_owner',
       `algorithm returned bit ${startBit} for ${nbits} bits of a ${chunk.nbits}-bit chunk at ${hex(chunk.startAddr)}`,
     );
-  }
-
-  /**
-   * Ask the algorithm (or the index that answers it) for a start bit, from bit 0.
-   * Best fit and fixed alloc need no fit tree; the other built-ins build it on first use.
-   */
-  #search(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
-    const endBit = chunk.nbits;
-    this.#bestStart = -1;
-    if (!chunk.indexed) return algo(chunk.bits, endBit, 0, nbits, data, this, chunk.startAddr);
-    if (algo === gen_pool_first_fit) {
-      const tree = this.#treeFor(chunk, nbits);
-      const i = tree.findFirst(chunk.bits, nbits);
-      return i < 0 ? endBit : i;
-    }
-    if (algo === gen_pool_best_fit) {
-      const i = (chunk.runs ?? chunk.enableRunIndex()).findBest(nbits);
-      this.#bestStart = i;
-      return i < 0 ? endBit : i;
-    }
-    if (algo === gen_pool_first_fit_order_align) {
-      const align = roundupPowOfTwo(nbits);
-      return this.#aligned(chunk, nbits, align, 0);
-    }
-    if (data !== null && typeof data === 'object') {
-      if (algo === gen_pool_first_fit_align) {
-        const align = (data as GenPoolDataAlign).align;
-        if (isPowerOfTwo(align)) {
-          const p = this.#alignParams;
-          firstFitAlignParams(align, this.minAllocOrder, chunk.startAddr, p);
-          return this.#aligned(chunk, nbits, p[0]! + 1, p[1]!);
-        }
-      }
-      if (algo === gen_pool_fixed_alloc) return this.#fixed(chunk, (data as GenPoolDataFixed).offset, nbits);
-    }
-    return algo(chunk.bits, endBit, 0, nbits, data, this, chunk.startAddr);
-  }
-
-  /** The chunk's fit tree, built on first use, able to answer searches for nbits. */
-  #treeFor(chunk: GenPoolChunk, nbits: number): FitTree {
-    const tree = chunk.tree ?? chunk.ensureTree();
-    if (nbits > tree.cap && nbits <= chunk.nbits) {
-      // Let the indexes answer searches for nbits (cold: a few times per chunk at most).
-      tree.raiseCap(chunk.bits, nbits);
-      chunk.aligned?.rebuild(chunk.bits);
-    }
-    return tree;
-  }
-
-  /**
-   * The lowest i with [i, i + nbits) free and (i + off) a multiple of `align` (a power of
-   * two), from bit 0; the chunk's size (no fit) when there is none.
-   */
-  #aligned(chunk: GenPoolChunk, nbits: number, align: number, off: number): number {
-    const tree = this.#treeFor(chunk, nbits);
-    let i: number;
-    if (align === 1) i = tree.findFirst(chunk.bits, nbits);
-    else if (off === 0 && nbits <= align) {
-      const index = chunk.aligned ?? chunk.enableAlignedIndex();
-      i = index.find(chunk.bits, nbits, 31 - Math.clz32(align));
-    } else i = tree.findAligned(chunk.bits, nbits, align, off, 0);
-    return i < 0 ? chunk.nbits : i;
-  }
-
-  /** gen_pool_fixed_alloc without the scan: the run at offset is free, or no fit. */
-  #fixed(chunk: GenPoolChunk, offset: number, nbits: number): number {
-    const unit = this.#unit;
-    if (offset % unit !== 0) {
-      warnFixedOffset(this, offset);
-      return chunk.nbits;
-    }
-    const bit = offset / unit;
-    if (bit < 0 || bit + nbits > chunk.nbits) return chunk.nbits;
-    return isRangeClear(chunk.bits, bit, nbits) ? bit : chunk.nbits;
-  }
-
-  // ── Index upkeep ───────────────────────────────────────────────────────────
-
-  /** The start bit of the free run a claim at startBit cuts (best-fit index upkeep). */
-  #bestStart = -1;
-
-  /**
-   * Return the first bit of the free run holding startBit, before the claim sets its bits:
-   * known when the run index chose it, else one past the last used bit below startBit.
-   */
-  #runStartFor(chunk: GenPoolChunk, startBit: number): number {
-    if (startBit === this.#bestStart) return startBit;
-    const tree = chunk.tree ?? chunk.ensureTree();
-    return tree.runStartBefore(chunk.bits, startBit);
-  }
-
-  #indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: number, runStart: number): void {
-    const tree = chunk.tree;
-    if (tree !== null) {
-      tree.update(chunk.bits, startBit, nbits);
-      if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-    }
-    if (chunk.runs !== null && !chunk.runs.claim(runStart, startBit, startBit + nbits)) {
-      this.#bug('gen_pool_alloc_algo_owner', `best-fit index has no free run at bit ${runStart}`);
-    }
-  }
-
-  #indexAfterRelease(chunk: GenPoolChunk, startBit: number, nbits: number): void {
-    if (nbits === 0) return;
-    const tree = chunk.tree;
-    if (tree !== null) {
-      tree.update(chunk.bits, startBit, nbits);
-      if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-    }
-    if (chunk.runs !== null) chunk.runs.release(startBit, startBit + nbits);
   }
 
   // ── DMA-style allocation ───────────────────────────────────────────────────
@@ -591,9 +479,7 @@ export class GenPool implements GenPoolAlgoPool {
 
   #zero(vaddr: number, size: number): void {
     const chunk = this.#findChunk(vaddr);
-    const view = chunk?.bytes(vaddr, size) ?? null;
-    if (view !== null) view.fill(0);
-    else this.#memory?.memset(vaddr, 0, size);
+    if (chunk === null || !chunk.fill(vaddr, 0, size)) this.#memory?.memset(vaddr, 0, size);
   }
 
   // ── Free ───────────────────────────────────────────────────────────────────
@@ -637,7 +523,8 @@ export class GenPool implements GenPoolAlgoPool {
         `address ${hex(addr)} (size ${size}) is not in any chunk of the pool${this.#destroyed ? ' (destroyed)' : ''}`,
       );
     }
-    if (addr + size - 1 > chunk.lastAddr) {
+    if (addr + size - 1 > chunk.lastAddr || addr + size === 0) {
+      // (addr + size - 1 wraps to ULONG_MAX in C when both are 0)
       this.#bug(
         'gen_pool_free_owner',
         `range ${hex(addr)}+${size} runs past the end ${hex(chunk.lastAddr)} of chunk ${hex(chunk.startAddr)}`,
@@ -650,9 +537,10 @@ export class GenPool implements GenPoolAlgoPool {
         `freeing ${hex(addr)}+${size}: granules ${startBit}..${startBit + nbits - 1} of chunk ${hex(chunk.startAddr)} are not all allocated (double free?)`,
       );
     }
-    this.#indexAfterRelease(chunk, startBit, nbits);
+    indexAfterRelease(chunk, startBit, nbits);
     chunk.avail += nbits * unit;
     if (owner !== null) owner.value = chunk.owner;
+    if (DEBUG >= 2) checkInvariants(this);
   }
 
   // ── Queries ────────────────────────────────────────────────────────────────
@@ -697,6 +585,7 @@ export class GenPool implements GenPoolAlgoPool {
    */
   hasAddr(start: number, size: number): boolean {
     const end = start + size - 1;
+    if (end < 0) return false; // wraps to ULONG_MAX in C: past every chunk's end
     const chunks = this.#chunks;
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;

@@ -11,7 +11,7 @@
  * table doubles when it is half full (amortised, counted growth); no operation allocates
  * otherwise.
  *
- * Invariant M1: every key is reachable from its home slot without crossing an empty slot.
+ * Invariant I1: every key is reachable from its home slot without crossing an empty slot.
  */
 
 /** A map from int32 keys >= 0 to int32 values. */

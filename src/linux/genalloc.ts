@@ -6,12 +6,18 @@
  *
  * Kernel: lib/genalloc.c, include/linux/genalloc.h (mainline 6.x), plus the old name
  * addr_in_gen_pool() of gen_pool_has_addr().
+ *
+ * Every export of this file is a kernel symbol: the kernel object spreads them all.
+ *
+ * DEVIATION: gen_pool_dma_alloc and gen_pool_dma_zalloc return NULL for a NULL pool, as the
+ * seeds' kernel and the spec say (newer mainline passes pool->algo first and would oops);
+ * gen_pool_create returns NULL for a min_alloc_order outside 0..40 (the kernel accepts any).
  */
 
-import type { KernelLog } from '../base/log.js';
 import type { GenPoolAlgo } from '../genalloc/algos.js';
 import type { GenPoolChunk } from '../genalloc/chunk.js';
-import { GenPool, type Out } from '../genalloc/gen-pool.js';
+import type { GenPool, Out } from '../genalloc/gen-pool.js';
+import { genPoolCreateWithLog } from './genalloc-create.js';
 
 export {
   gen_pool_best_fit,
@@ -26,22 +32,6 @@ export {
 
 /** `void (*func)(struct gen_pool *, struct gen_pool_chunk *, void *)`. */
 export type gen_pool_chunk_func<D> = (pool: GenPool, chunk: GenPoolChunk, data: D) => void;
-
-/**
- * Create a pool logging to `log` (the machine's kernel log when called through
- * `machine.kernel`). Kernel: gen_pool_create().
- * @returns the pool, or null when min_alloc_order is not an integer in 0..40.
- */
-export function genPoolCreateWithLog(
-  min_alloc_order: number,
-  nid: number,
-  log: KernelLog | null,
-): GenPool | null {
-  if (!Number.isInteger(min_alloc_order) || min_alloc_order < 0 || min_alloc_order > 40) {
-    return null;
-  }
-  return log === null ? new GenPool(min_alloc_order, { nid }) : new GenPool(min_alloc_order, { nid, log });
-}
 
 /**
  * Create a special memory pool. Kernel: gen_pool_create().

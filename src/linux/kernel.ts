@@ -17,6 +17,7 @@ import { Machine } from '../machine/machine.js';
 import type { GenPool } from '../genalloc/gen-pool.js';
 import * as err from './err.js';
 import * as genalloc from './genalloc.js';
+import { genPoolCreateWithLog } from './genalloc-create.js';
 
 /** Build the kernel API object of `machine`. */
 function buildKernel(machine: Machine) {
@@ -26,7 +27,7 @@ function buildKernel(machine: Machine) {
     ...genalloc,
     /** Kernel: gen_pool_create(), logging to this machine's dmesg. */
     gen_pool_create(min_alloc_order: number, nid: number): GenPool | null {
-      return genalloc.genPoolCreateWithLog(min_alloc_order, nid, machine.log);
+      return genPoolCreateWithLog(min_alloc_order, nid, machine.log);
     },
     /** The machine's kernel log lines. */
     dmesg(): string[] {
