@@ -133,6 +133,12 @@ export type ChunkVisitor<D> = (pool: GenPool, chunk: GenPoolChunk, data: D) => v
 
 const FILE = 'lib/genalloc.c';
 
+/** The BUG cases of gen_pool_free_owner, for the cold reporter. */
+const BAD_SIZE = 0;
+const NOT_IN_POOL = 1;
+const PAST_END = 2;
+const NOT_ALLOCATED = 3;
+
 /** A special-memory pool; the kernel's `struct gen_pool`. */
 export class GenPool implements GenPoolAlgoPool {
   /** log2 of the granule size in bytes. */
@@ -510,38 +516,48 @@ export class GenPool implements GenPoolAlgoPool {
    *   bitmap and avail are left as they were.
    */
   freeOwner(addr: number, size: number, owner: Out<unknown> | null): void {
+    // The checks call a cold reporter, so this body stays small enough to be inlined.
     if (owner !== null) owner.value = null;
-    if (!Number.isSafeInteger(size) || size < 0) {
-      this.#bug('gen_pool_free_owner', `invalid size ${size} for address ${hex(addr)}`);
-    }
-    const unit = this.#unit;
+    if (!Number.isSafeInteger(size) || size < 0) this.#freeBug(BAD_SIZE, addr, size, null, 0, 0);
     const nbits = Math.ceil(size * this.#perUnit);
     const chunk = this.#findChunk(addr);
-    if (chunk === null) {
-      this.#bug(
-        'gen_pool_free_owner',
-        `address ${hex(addr)} (size ${size}) is not in any chunk of the pool${this.#destroyed ? ' (destroyed)' : ''}`,
-      );
-    }
+    if (chunk === null) this.#freeBug(NOT_IN_POOL, addr, size, null, 0, 0);
+    // addr + size - 1 wraps to ULONG_MAX in C when both are 0
     if (addr + size - 1 > chunk.lastAddr || addr + size === 0) {
-      // (addr + size - 1 wraps to ULONG_MAX in C when both are 0)
-      this.#bug(
-        'gen_pool_free_owner',
-        `range ${hex(addr)}+${size} runs past the end ${hex(chunk.lastAddr)} of chunk ${hex(chunk.startAddr)}`,
-      );
+      this.#freeBug(PAST_END, addr, size, chunk, 0, 0);
     }
     const startBit = Math.floor((addr - chunk.startAddr) * this.#perUnit);
     if (!bitmapRelease(chunk.bits, startBit, nbits)) {
-      this.#bug(
-        'gen_pool_free_owner',
-        `freeing ${hex(addr)}+${size}: granules ${startBit}..${startBit + nbits - 1} of chunk ${hex(chunk.startAddr)} are not all allocated (double free?)`,
-      );
+      this.#freeBug(NOT_ALLOCATED, addr, size, chunk, startBit, nbits);
     }
     indexAfterRelease(chunk, startBit, nbits);
-    chunk.avail += nbits * unit;
+    chunk.avail += nbits * this.#unit;
     if (owner !== null) owner.value = chunk.owner;
     if (DEBUG >= 2) checkInvariants(this);
   }
+
+  /** Report a BUG of gen_pool_free_owner with the values involved. (Cold path.) */
+  #freeBug(
+    kind: number,
+    addr: number,
+    size: number,
+    chunk: GenPoolChunk | null,
+    startBit: number,
+    nbits: number,
+  ): never {
+    let message: string;
+    if (kind === BAD_SIZE) message = `invalid size ${size} for address ${hex(addr)}`;
+    else if (kind === NOT_IN_POOL || chunk === null) {
+      const gone = this.#destroyed ? ' (destroyed)' : '';
+      message = `address ${hex(addr)} (size ${size}) is not in any chunk of the pool${gone}`;
+    } else if (kind === PAST_END) {
+      message = `range ${hex(addr)}+${size} runs past the end ${hex(chunk.lastAddr)} of chunk ${hex(chunk.startAddr)}`;
+    } else {
+      message = `freeing ${hex(addr)}+${size}: granules ${startBit}..${startBit + nbits - 1} of chunk ${hex(chunk.startAddr)} are not all allocated (double free?)`;
+    }
+    this.#bug('gen_pool_free_owner', message);
+  }
+
 
   // ── Queries ────────────────────────────────────────────────────────────────
 
