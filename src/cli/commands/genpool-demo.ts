@@ -225,8 +225,18 @@ function freed(scene: Scene, driver: string, addr: number, size: number, name: s
 
 /** Drivers allocate with each algorithm, then two frees fragment sram0. */
 function drivers(scene: Scene): { events: DemoEvent[]; usb: number } {
+  const first = firstFits(scene);
+  const ev = first.events;
+  ev.push(...algorithms(scene));
+  ev.push(freed(scene, 'audio', first.audio, 16384, 'audio'));
+  ev.push(freed(scene, 'usb', first.usb, 12288, 'usb'));
+  ev.push(bestFitAfterFrees(scene));
+  return { events: ev, usb: first.usb };
+}
+
+/** Plain gen_pool_alloc calls: first fit, newest chunk first, the avail skip. */
+function firstFits(scene: Scene): { events: DemoEvent[]; audio: number; usb: number } {
   const { k, pool } = scene;
-  const sram0 = chunkNamed(scene, 'sram0');
   const sram1 = chunkNamed(scene, 'sram1');
   const ev: DemoEvent[] = [];
   const alloc = (size: number): number => k.gen_pool_alloc(pool, size);
@@ -248,7 +258,14 @@ function drivers(scene: Scene): { events: DemoEvent[]; usb: number } {
   ev.push(allocated(scene, 'usb', call(12288), usb, ''));
   const still = `sram1 still has ${formatBytes(sram1.avail)} and is tried first`;
   ev.push(allocated(scene, 'crypto', call(2048), alloc(2048), still));
+  return { events: ev, audio, usb };
+}
 
+/** order-align, first_fit_align through gen_pool_dma_alloc_align, and fixed alloc. */
+function algorithms(scene: Scene): DemoEvent[] {
+  const { k, pool } = scene;
+  const sram1 = chunkNamed(scene, 'sram1');
+  const ev: DemoEvent[] = [];
   const granules = Math.ceil(6000 / GRANULE);
   const step = roundupPowOfTwo(granules);
   const gpu = k.gen_pool_alloc_algo(pool, 6000, k.gen_pool_first_fit_order_align, null);
@@ -298,9 +315,13 @@ function drivers(scene: Scene): { events: DemoEvent[]; usb: number } {
     ),
   );
 
-  ev.push(freed(scene, 'audio', audio, 16384, 'audio'));
-  ev.push(freed(scene, 'usb', usb, 12288, 'usb'));
+  return ev;
+}
 
+/** Best fit takes the smallest hole once the frees have fragmented sram0. */
+function bestFitAfterFrees(scene: Scene): DemoEvent {
+  const { k, pool } = scene;
+  const sram0 = chunkNamed(scene, 'sram0');
   const firstFit = k.gen_pool_first_fit(
     sram0.bits,
     sram0.nbits,
@@ -312,16 +333,13 @@ function drivers(scene: Scene): { events: DemoEvent[]; usb: number } {
   );
   const video = k.gen_pool_alloc_algo(pool, 10240, k.gen_pool_best_fit, null);
   const videoNote = `the smallest hole that fits; first fit would take ${whereOf(sram0.start_addr + firstFit * GRANULE)}`;
-  ev.push(
-    allocated(
-      scene,
-      'video',
-      'k.gen_pool_alloc_algo(pool, 10240, k.gen_pool_best_fit, null)',
-      video,
-      videoNote,
-    ),
+  return allocated(
+    scene,
+    'video',
+    'k.gen_pool_alloc_algo(pool, 10240, k.gen_pool_best_fit, null)',
+    video,
+    videoNote,
   );
-  return { events: ev, usb };
 }
 
 /** A misaligned fixed offset (WARN) and a double free (BUG). */
