@@ -51,12 +51,31 @@ function liftBlock(z: number, y2: number, y4: number, y8: number, y16: number, j
   return m;
 }
 
+/**
+ * Lanes of the packed in-word levels: level j (0..4) in bits 6j..6j+4 (values 0..16), bit
+ * 6j+5 a guard that stays 0 in stored values and catches the borrow in {@link packedMax}.
+ */
+const GUARDS = 0x20 | (0x20 << 6) | (0x20 << 12) | (0x20 << 18) | (0x20 << 24);
+const LANES = ~GUARDS & 0x3fffffff;
+
+/** Lane-wise max of two packed words (SWAR): 5 lanes for the price of one. */
+function packedMax(a: number, b: number): number {
+  const ge = ((a | GUARDS) - b) & GUARDS; // guard set where a's lane >= b's lane
+  const mask = (ge >>> 5) * 31; // that lane all ones
+  return (a & mask) | (b & ~mask & LANES);
+}
+
 /** The per-level aligned prefix maxima of one chunk's fit tree. */
 export class AlignedIndex {
   readonly #tree: FitTree;
   /** Height of the root (leaves are height 0). */
   readonly height: number;
   readonly #offset: Int32Array;
+  /**
+   * The entries, per height, node by node. A node at height h has h + 2 entries:
+   *   [0]       levels 0..4 packed (lanes of 6 bits, see GUARDS)
+   *   [j - 4]   level j for j = 5 .. h + 5 (the last one is the node's own prefix)
+   */
   readonly m: Int32Array;
   /** Levels 0..#jmax are maintained (all levels after a rebuild for a larger alignment). */
   #jmax: number;
@@ -71,16 +90,16 @@ export class AlignedIndex {
     let total = 0;
     for (let h = 0; h <= this.height; h++) {
       this.#offset[h] = total;
-      total += (L >> h) * (h + 6);
+      total += (L >> h) * (h + 2);
     }
     this.#offset[this.height + 1] = total;
     this.m = new Int32Array(total);
     this.rebuild(map);
   }
 
-  /** Index of M(n, 0) for node n at height h. */
+  /** Index of node n's first entry (n at height h). */
   #slot(n: number, h: number): number {
-    return this.#offset[h]! + (n - (this.#tree.leaves >> h)) * (h + 6);
+    return this.#offset[h]! + (n - (this.#tree.leaves >> h)) * (h + 2);
   }
 
   /** The largest maintained alignment level. */
@@ -107,29 +126,21 @@ export class AlignedIndex {
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
     for (let h = 1; h <= this.height; h++) {
-      let changed = false;
-      for (let n = lo; n <= hi; n++) if (this.#inner(n, h)) changed = true;
-      if (!changed) return;
+      let diff = 0;
+      for (let n = lo; n <= hi; n++) diff |= this.#inner(n, h);
+      if (diff === 0) return;
       lo >>= 1;
       hi >>= 1;
     }
   }
 
-  /** Leaf entries: in-word block prefixes for j = 0..4, then the word's own prefix. */
-  #leaf(n: number, z: number): boolean {
+  /** Leaf entries: in-word block prefixes for j = 0..4 (packed), then the word's prefix. */
+  #leaf(n: number, z: number): void {
     const m = this.m;
     const s = this.#slot(n, 0);
-    let b0 = 0;
-    let b1 = 0;
-    let b2 = 0;
-    let b3 = 0;
-    let b4 = 0;
+    let packed = 0;
     if (z === -1) {
-      b0 = 1;
-      b1 = 2;
-      b2 = 4;
-      b3 = 8;
-      b4 = 16;
+      packed = 1 | (2 << 6) | (4 << 12) | (8 << 18) | (16 << 24);
     } else if (z !== 0) {
       // y_k marks the starts of k free bits in a row; a 2^j-block has a free prefix of k
       // when y_k has its first bit set. Binary lifting finds the largest such k per level.
@@ -137,51 +148,47 @@ export class AlignedIndex {
       const y4 = y2 & (y2 >>> 2);
       const y8 = y4 & (y4 >>> 4);
       const y16 = y8 & (y8 >>> 8);
-      b0 = 1;
-      b1 = liftBlock(z, y2, y4, y8, y16, 1);
-      b2 = liftBlock(z, y2, y4, y8, y16, 2);
-      b3 = liftBlock(z, y2, y4, y8, y16, 3);
-      b4 = liftBlock(z, y2, y4, y8, y16, 4);
+      packed =
+        1 |
+        (liftBlock(z, y2, y4, y8, y16, 1) << 6) |
+        (liftBlock(z, y2, y4, y8, y16, 2) << 12) |
+        (liftBlock(z, y2, y4, y8, y16, 3) << 18) |
+        (liftBlock(z, y2, y4, y8, y16, 4) << 24);
     }
-    const own = this.#tree.pre(n);
-    const changed =
-      m[s] !== b0 || m[s + 1] !== b1 || m[s + 2] !== b2 || m[s + 3] !== b3 || m[s + 4] !== b4 || m[s + 5] !== own;
-    m[s] = b0;
-    m[s + 1] = b1;
-    m[s + 2] = b2;
-    m[s + 3] = b3;
-    m[s + 4] = b4;
-    m[s + 5] = own;
-    return changed;
+    m[s] = packed;
+    m[s + 1] = this.#tree.pre(n);
   }
 
   /**
    * Inner entries: the children's maxima per level, then the node's own prefix — for the
    * levels up to #jmax only (the largest alignment searched so far); the others are rebuilt
    * when a search first needs them.
+   * @returns 0 when nothing changed.
    */
-  #inner(n: number, h: number): boolean {
+  #inner(n: number, h: number): number {
     const m = this.m;
     const s = this.#slot(n, h);
     const sa = this.#slot(2 * n, h - 1);
-    const sb = sa + (h + 5); // the right child follows the left one
-    const own = h + 5 <= this.#jmax;
-    const top = own ? h + 5 : this.#jmax + 1;
-    let diff = 0;
-    for (let j = 0; j < top; j++) {
-      const va = m[sa + j]!;
-      const vb = m[sb + j]!;
+    const sb = sa + (h + 1); // the right child follows the left one
+    const packed = packedMax(m[sa]!, m[sb]!);
+    let diff = packed ^ m[s]!;
+    m[s] = packed;
+    const jmax = this.#jmax;
+    const top = h + 4 < jmax ? h + 4 : jmax; // children's levels 5..h+4
+    for (let j = 5; j <= top; j++) {
+      const va = m[sa + j - 4]!;
+      const vb = m[sb + j - 4]!;
       const d = va - vb;
       const v = va - (d & (d >> 31));
-      diff |= v ^ m[s + j]!;
-      m[s + j] = v;
+      diff |= v ^ m[s + j - 4]!;
+      m[s + j - 4] = v;
     }
-    if (own) {
-      const p = this.#tree.pre(n);
-      diff |= p ^ m[s + h + 5]!;
-      m[s + h + 5] = p;
+    if (h + 5 <= jmax) {
+      const own = this.#tree.pre(n);
+      diff |= own ^ m[s + h + 1]!;
+      m[s + h + 1] = own;
     }
-    return diff !== 0;
+    return diff;
   }
 
   /**
@@ -197,19 +204,24 @@ export class AlignedIndex {
       this.#jmax = j;
       this.rebuild(map);
     }
-    const m = this.m;
-    if (m[this.#slot(1, H) + j]! < nr) return -1;
+    if (this.#level(1, H, j) < nr) return -1;
     let n = 1;
     let h = H;
     const stop = j >= 5 ? j - 5 : 0; // height of the 2^j blocks (or the leaves)
     while (h > stop) {
       const a = 2 * n;
-      n = m[this.#slot(a, h - 1) + j]! >= nr ? a : a + 1;
+      n = this.#level(a, h - 1, j) >= nr ? a : a + 1;
       h--;
     }
     const base = (n - (L >> h)) * (32 << h);
     if (j >= 5) return base;
     const y = runStarts(tree.freeWord(map, n - L), nr) & BLOCK_STARTS[j]!;
     return base + (31 - Math.clz32(y & -y));
+  }
+
+  /** M(n, j): the largest free prefix of the 2^j-blocks under node n (at height h). */
+  #level(n: number, h: number, j: number): number {
+    const s = this.#slot(n, h);
+    return j < 5 ? (this.m[s]! >>> (6 * j)) & 31 : this.m[s + j - 4]!;
   }
 }
