@@ -9,10 +9,11 @@
  *
  * Why it works: with nr <= 2^j, a fit at an aligned p lies inside the aligned block
  * [p, p + 2^j), so it exists iff that block's free prefix is at least nr. Call B_j(p) that
- * prefix. Blocks of 2^j >= 32 bits are exactly the fit tree's nodes at height j - 5 (their
- * `pre`); smaller blocks live inside one word.
+ * prefix. Blocks of 2^j >= 32 bits are exactly the nodes at height j - 5 of a binary tree
+ * over the bitmap's words (the same shape as the fit tree's); smaller blocks live inside one
+ * word. The index needs no fit tree: it keeps the nodes' own prefixes itself.
  *
- * Structure: for every fit-tree node n at height h (leaves: h = 0) and every level
+ * Structure: for every tree node n at height h (leaves: h = 0) and every level
  * j = 0 .. h + 5, M(n, j) = the largest B_j over the 2^j-blocks inside n's span; M(n, h + 5)
  * is n's own prefix. A query descends from the root into the leftmost child whose M(·, j)
  * reaches nr. Entries are stored per height, node by node:
@@ -25,7 +26,14 @@
  * Invariant A1 (check.ts): every entry equals its recomputation from the bitmap.
  */
 
-import { runStarts, type FitTree } from './fit-tree.js';
+import { lastWordMask, isRangeClear } from '../bitmap/bitmap.js';
+import { runStarts } from './fit-tree.js';
+
+/** Number of trailing one bits of a word that is not all ones. */
+function trailingOnes(z: number): number {
+  const t = ~z;
+  return 31 - Math.clz32(t & -t);
+}
 
 /** Bits at the start of every 2^j-bit block of a word, for j = 0..4. */
 const BLOCK_STARTS = [0xffffffff | 0, 0x55555555, 0x11111111, 0x01010101, 0x00010001];
@@ -65,9 +73,13 @@ function packedMax(a: number, b: number): number {
   return (a & mask) | (b & ~mask & LANES);
 }
 
-/** The per-level aligned prefix maxima of one chunk's fit tree. */
+/** The per-level aligned prefix maxima of one chunk's bitmap. */
 export class AlignedIndex {
-  readonly #tree: FitTree;
+  /** Bits in the map, words holding them, leaves (a power of two >= the words). */
+  readonly nbits: number;
+  readonly #nWords: number;
+  readonly #leaves: number;
+  readonly #tailMask: number;
   /** Height of the root (leaves are height 0). */
   readonly height: number;
   readonly #offset: Int32Array;
@@ -81,10 +93,14 @@ export class AlignedIndex {
   #jmax: number;
 
   /** @param jmax - the largest alignment level to maintain from the start (2^jmax bits). */
-  constructor(tree: FitTree, map: Uint32Array, jmax = 7) {
-    this.#tree = tree;
+  constructor(nbits: number, map: Uint32Array, jmax = 7) {
+    this.nbits = nbits;
+    this.#nWords = Math.ceil(nbits / 32);
+    let L = 1;
+    while (L < this.#nWords) L *= 2;
+    this.#leaves = L;
+    this.#tailMask = lastWordMask(nbits);
     this.#jmax = jmax;
-    const L = tree.leaves;
     this.height = 31 - Math.clz32(L);
     this.#offset = new Int32Array(this.height + 2);
     let total = 0;
@@ -99,7 +115,14 @@ export class AlignedIndex {
 
   /** Index of node n's first entry (n at height h). */
   #slot(n: number, h: number): number {
-    return this.#offset[h]! + (n - (this.#tree.leaves >> h)) * (h + 2);
+    return this.#offset[h]! + (n - (this.#leaves >> h)) * (h + 2);
+  }
+
+  /** The free-bit word (1 = free) of word w, bits past the map counted as used. */
+  #freeWord(map: Uint32Array, w: number): number {
+    if (w >= this.#nWords) return 0;
+    const z = ~map[w]!;
+    return w === this.#nWords - 1 ? z & this.#tailMask : z;
   }
 
   /** The largest maintained alignment level. */
@@ -107,22 +130,22 @@ export class AlignedIndex {
     return this.#jmax;
   }
 
-  /** Recompute every maintained entry from the bitmap (and the fit tree's prefixes). */
+  /** Recompute every maintained entry from the bitmap. */
   rebuild(map: Uint32Array): void {
-    const L = this.#tree.leaves;
-    for (let w = 0; w < L; w++) this.#leaf(L + w, this.#tree.freeWord(map, w));
+    const L = this.#leaves;
+    for (let w = 0; w < L; w++) this.#leaf(L + w, this.#freeWord(map, w));
     for (let h = 1; h <= this.height; h++) {
       for (let n = L >> h; n < (L >> h) * 2; n++) this.#inner(n, h);
     }
   }
 
-  /** Recompute the entries over the words of bits [start, start + nr) after a tree update. */
+  /** Recompute the entries over the words of bits [start, start + nr) after they changed. */
   update(map: Uint32Array, start: number, nr: number): void {
     if (nr <= 0) return;
-    const L = this.#tree.leaves;
+    const L = this.#leaves;
     const wFirst = start >>> 5;
     const wLast = (start + nr - 1) >>> 5;
-    for (let w = wFirst; w <= wLast; w++) this.#leaf(L + w, this.#tree.freeWord(map, w));
+    for (let w = wFirst; w <= wLast; w++) this.#leaf(L + w, this.#freeWord(map, w));
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
     for (let h = 1; h <= this.height; h++) {
@@ -156,7 +179,7 @@ export class AlignedIndex {
         (liftBlock(z, y2, y4, y8, y16, 4) << 24);
     }
     m[s] = packed;
-    m[s + 1] = this.#tree.pre(n);
+    m[s + 1] = z === -1 ? 32 : trailingOnes(z); // the word's own free prefix
   }
 
   /**
@@ -184,7 +207,11 @@ export class AlignedIndex {
       m[s + j - 4] = v;
     }
     if (h + 5 <= jmax) {
-      const own = this.#tree.pre(n);
+      // The node's own free prefix: the left child's, continued into the right one when
+      // the left child is entirely free (children's own entries sit at index h).
+      const half = 32 << (h - 1);
+      const pa = m[sa + h]!;
+      const own = pa === half ? half + m[sb + h]! : pa;
       diff |= own ^ m[s + h + 1]!;
       m[s + h + 1] = own;
     }
@@ -196,10 +223,9 @@ export class AlignedIndex {
    * @returns p, or -1 when no aligned block has a free prefix of nr bits.
    */
   find(map: Uint32Array, nr: number, j: number): number {
-    const tree = this.#tree;
-    const L = tree.leaves;
+    const L = this.#leaves;
     const H = this.height;
-    if (j >= H + 5) return tree.pre(1) >= nr ? 0 : -1; // only p = 0 is aligned
+    if (j >= H + 5) return nr <= this.nbits && isRangeClear(map, 0, nr) ? 0 : -1; // only p = 0
     if (j > this.#jmax) {
       this.#jmax = j;
       this.rebuild(map);
@@ -215,7 +241,7 @@ export class AlignedIndex {
     }
     const base = (n - (L >> h)) * (32 << h);
     if (j >= 5) return base;
-    const y = runStarts(tree.freeWord(map, n - L), nr) & BLOCK_STARTS[j]!;
+    const y = runStarts(this.#freeWord(map, n - L), nr) & BLOCK_STARTS[j]!;
     return base + (31 - Math.clz32(y & -y));
   }
 

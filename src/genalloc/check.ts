@@ -53,9 +53,7 @@ export function checkInvariants(pool: GenPool): void {
       }
     }
     if (chunk.aligned !== null) {
-      const freshTree = new FitTree(chunk.nbits, chunk.tree!.cap);
-      freshTree.rebuild(chunk.bits);
-      const fresh = new AlignedIndex(freshTree, chunk.bits, chunk.aligned.jmax);
+      const fresh = new AlignedIndex(chunk.nbits, chunk.bits, chunk.aligned.jmax);
       for (let i = 0; i < fresh.m.length; i++) {
         if (fresh.m[i] !== chunk.aligned.m[i]) {
           throw new InvariantError(

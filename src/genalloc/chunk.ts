@@ -180,7 +180,7 @@ export class GenPoolChunk {
 
   /** Build the aligned-fit index (first order-align or aligned search on this chunk). */
   enableAlignedIndex(j: number): AlignedIndex {
-    const aligned = new AlignedIndex(this.tree ?? this.ensureTree(), this.bits, Math.max(7, j));
+    const aligned = new AlignedIndex(this.nbits, this.bits, Math.max(7, j));
     this.aligned = aligned;
     return aligned;
   }

@@ -9,8 +9,8 @@
  *
  *   gen_pool_first_fit                 fit tree: one descent              (fit-tree.ts)
  *   gen_pool_first_fit_order_align     aligned index: one descent         (aligned-index.ts)
- *   gen_pool_first_fit_align           aligned index on an aligned chunk, else the fit
- *                                      tree's aligned sweep
+ *   gen_pool_first_fit_align           aligned index on an aligned chunk (nr <= align),
+ *                                      else the fit tree's aligned sweep
  *   gen_pool_best_fit                  run index: first run of the first length >= nr
  *   gen_pool_fixed_alloc               none: the run at the offset is free or not
  *   anything else                      the algorithm itself, over the bitmap
@@ -94,7 +94,6 @@ function treeFor(chunk: GenPoolChunk, nbits: number): FitTree {
   if (nbits > tree.cap && nbits <= chunk.nbits) {
     // Let the indexes answer searches for nbits (cold: a few times per chunk at most).
     tree.raiseCap(chunk.bits, nbits);
-    chunk.aligned?.rebuild(chunk.bits);
   }
   return tree;
 }
@@ -104,14 +103,17 @@ function treeFor(chunk: GenPoolChunk, nbits: number): FitTree {
  * two), from bit 0; chunk.nbits (no fit) when there is none.
  */
 function searchAligned(chunk: GenPoolChunk, nbits: number, align: number, off: number): number {
-  const tree = treeFor(chunk, nbits);
   let i: number;
-  if (align === 1) i = tree.findFirst(chunk.bits, nbits);
-  else if (off === 0 && nbits <= align) {
-    const j = Math.round(Math.log2(align));
+  if (off === 0 && nbits <= align) {
+    // The aligned index alone (no fit tree): align <= 2^30, so clz32 gives log2.
+    const j = 31 - Math.clz32(align);
     const index = chunk.aligned ?? chunk.enableAlignedIndex(j);
     i = index.find(chunk.bits, nbits, j);
-  } else i = tree.findAligned(chunk.bits, nbits, align, off, 0);
+  } else if (align === 1) {
+    i = treeFor(chunk, nbits).findFirst(chunk.bits, nbits);
+  } else {
+    i = treeFor(chunk, nbits).findAligned(chunk.bits, nbits, align, off, 0);
+  }
   return i < 0 ? chunk.nbits : i;
 }
 
@@ -143,11 +145,8 @@ export function runStartFor(chunk: GenPoolChunk, startBit: number): number {
  * @throws {InvariantError} when the run index has no such run (a kmem bug).
  */
 export function indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: number, runStart: number): void {
-  const tree = chunk.tree;
-  if (tree !== null) {
-    tree.update(chunk.bits, startBit, nbits);
-    if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-  }
+  if (chunk.tree !== null) chunk.tree.update(chunk.bits, startBit, nbits);
+  if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
   if (chunk.runs !== null && !chunk.runs.claim(runStart, startBit, startBit + nbits)) {
     throw new InvariantError(`R2: the run index has no free run at bit ${runStart}`);
   }
@@ -156,10 +155,7 @@ export function indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: nu
 /** Bring the chunk's indexes in step after bits [startBit, startBit + nbits) were freed. */
 export function indexAfterRelease(chunk: GenPoolChunk, startBit: number, nbits: number): void {
   if (nbits === 0) return;
-  const tree = chunk.tree;
-  if (tree !== null) {
-    tree.update(chunk.bits, startBit, nbits);
-    if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-  }
+  if (chunk.tree !== null) chunk.tree.update(chunk.bits, startBit, nbits);
+  if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
   if (chunk.runs !== null) chunk.runs.release(startBit, startBit + nbits);
 }
