@@ -49,8 +49,10 @@ import { alignUp, hex, TWO_POW_32 } from '../base/units.js';
 import { bitmapClearLl, bitmapSetLl } from '../bitmap/ll.js';
 import { bitmapClaim, bitmapRelease, findNextBit, MAX_BITMAP_BITS } from '../bitmap/bitmap.js';
 import {
+  gen_pool_best_fit,
   gen_pool_first_fit,
   gen_pool_first_fit_align,
+  gen_pool_first_fit_order_align,
   type GenPoolAlgo,
   type GenPoolAlgoPool,
   type GenPoolDataAlign,
@@ -366,10 +368,18 @@ export class GenPool implements GenPoolAlgoPool {
   #claim(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
     const tree = chunk.tree;
     let startBit: number;
+    // The workhorse algorithms with their index built: one call less on the hottest paths.
     if (algo === gen_pool_first_fit && tree !== null && nbits <= tree.cap) {
-      // The default algorithm with its index built: one call less on the hottest path.
       chunk.bestStart = -1;
       startBit = tree.findFirst(chunk.bits, nbits);
+      if (startBit < 0) return -1;
+    } else if (algo === gen_pool_best_fit && chunk.runs !== null) {
+      startBit = chunk.runs.findBest(nbits);
+      chunk.bestStart = startBit;
+      if (startBit < 0) return -1;
+    } else if (algo === gen_pool_first_fit_order_align && chunk.aligned !== null) {
+      chunk.bestStart = -1;
+      startBit = chunk.aligned.find(chunk.bits, nbits, 32 - Math.clz32(nbits - 1));
       if (startBit < 0) return -1;
     } else {
       startBit = searchChunk(this, chunk, algo, data, nbits);
