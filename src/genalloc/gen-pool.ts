@@ -335,7 +335,8 @@ export class GenPool implements GenPoolAlgoPool {
    * by the chunk's index with exactly the kernel's placement.
    *
    * Kernel: gen_pool_alloc_algo_owner().
-   * Context: data plane; allocation-free (the first best fit on a chunk builds its index).
+   * Context: data plane; allocation-free, except the first search on a chunk that needs an
+   * index (it builds it, O(chunk)) and a first-fit search above the fit tree's cap (rebuild).
    *
    * @param size - bytes; 0 returns 0 without searching.
    * @param algo - a {@link GenPoolAlgo}.

@@ -112,12 +112,6 @@ export class IntMap {
     this.growths++;
   }
 
-  /** Remove every key. */
-  clear(): void {
-    this.#keys.fill(0);
-    this.#size = 0;
-  }
-
   /** Return the [key, value] pairs (checker and tests only). */
   entries(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
