@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kmem: the TypeScript API. Re-exports only. */
 import './linux/kernel.js'; // attaches machine.kernel
-export { Machine, type MachineOptions } from './machine/machine.js';
+export { Machine, type MachineOptions, type RamRange } from './machine/machine.js';
+export { Device, type DeviceOptions, type Driver, type Devres } from './machine/device.js';
+export { Page, PageOwner, ZONE_NAMES } from './machine/memmap.js';
+export { FileNotFound } from './machine/files.js';
+export { type TlbFlush } from './machine/tlb.js';
+export { type FaultSite } from './machine/fault-inject.js';
+export { type ContextKind } from './machine/cpu.js';
+export { kaddr, parseKaddr } from './machine/layout.js';
+export * from './machine/devicetree/dts-parser.js';
+export { DmaPool, type DmaPage } from './dmapool/dma-pool.js';
+export { POOL_POISON_FREED, POOL_POISON_ALLOCATED } from './dmapool/debug.js';
+export { sramDriver, SRAM_GRANULARITY } from './drivers/index.js';
 export {
   GenPool,
   MAX_CHUNKS,
@@ -24,7 +35,7 @@ export {
   type GenPoolDataFixed,
 } from './genalloc/algos.js';
 export { checkInvariants } from './genalloc/check.js';
-export { KernelBug, KernelWarning, InvariantError } from './base/errors.js';
+export { KernelBug, KernelWarning, InvariantError, PageFault } from './base/errors.js';
 export { KernelLog, type LogRecord, type LogLevel } from './base/log.js';
 export * from './base/errno.js';
 export { PAGE_SIZE, PAGE_SHIFT, parseSize } from './base/units.js';

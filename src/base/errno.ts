@@ -7,6 +7,7 @@
 
 export const EPERM = 1;
 export const ENOENT = 2;
+export const EIO = 5;
 export const E2BIG = 7;
 export const ENOMEM = 12;
 export const EFAULT = 14;
@@ -16,10 +17,14 @@ export const ENODEV = 19;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ERANGE = 34;
+export const ENODATA = 61;
+export const EOVERFLOW = 75;
+export const EILSEQ = 84;
 
 const NAMES: Readonly<Record<number, string>> = {
   [EPERM]: 'EPERM',
   [ENOENT]: 'ENOENT',
+  [EIO]: 'EIO',
   [E2BIG]: 'E2BIG',
   [ENOMEM]: 'ENOMEM',
   [EFAULT]: 'EFAULT',
@@ -29,6 +34,9 @@ const NAMES: Readonly<Record<number, string>> = {
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
   [ERANGE]: 'ERANGE',
+  [ENODATA]: 'ENODATA',
+  [EOVERFLOW]: 'EOVERFLOW',
+  [EILSEQ]: 'EILSEQ',
 };
 
 /**

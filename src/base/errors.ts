@@ -39,3 +39,18 @@ export class InvariantError extends Error {
     this.name = 'InvariantError';
   }
 }
+
+/** An access to a virtual address with no valid translation (or a write to a read-only one). */
+export class PageFault extends Error {
+  readonly code = 'PAGE_FAULT';
+  /** The faulting address (48-bit number). */
+  readonly address: number;
+  /** True when the access was a write. */
+  readonly write: boolean;
+  constructor(message: string, address: number, write: boolean) {
+    super(message);
+    this.name = 'PageFault';
+    this.address = address;
+    this.write = write;
+  }
+}

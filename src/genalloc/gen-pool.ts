@@ -45,6 +45,7 @@ import { EINVAL, ENOMEM } from '../base/errno.js';
 import { KernelBug } from '../base/errors.js';
 import { KernelLog } from '../base/log.js';
 import { DEBUG } from '../base/debug.js';
+import type { Out } from '../base/out.js';
 import { alignUp, hex, TWO_POW_32 } from '../base/units.js';
 import { bitmapClearLl, bitmapSetLl } from '../bitmap/ll.js';
 import { bitmapClaim, bitmapRelease, findNextBit, MAX_BITMAP_BITS } from '../bitmap/bitmap.js';
@@ -64,10 +65,7 @@ import { checkInvariants } from './check.js';
 /** The most chunks one pool takes; gen_pool_add beyond it fails with -ENOMEM. */
 export const MAX_CHUNKS = 1 << 16;
 
-/** A caller-owned out-parameter, the kernel's `T *p` (`dma_addr_t *dma`, `void **owner`). */
-export interface Out<T> {
-  value: T;
-}
+export type { Out } from '../base/out.js';
 
 /** Byte access to the memory a machine-backed pool hands out (used to zero it). */
 export interface PoolMemory {

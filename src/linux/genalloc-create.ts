@@ -8,7 +8,7 @@
  */
 
 import type { KernelLog } from '../base/log.js';
-import { GenPool } from '../genalloc/gen-pool.js';
+import { GenPool, type PoolMemory } from '../genalloc/gen-pool.js';
 
 /**
  * Create a pool logging to `log` (the machine's kernel log when called through
@@ -19,10 +19,12 @@ export function genPoolCreateWithLog(
   min_alloc_order: number,
   nid: number,
   log: KernelLog | null,
+  memory: PoolMemory | null = null,
 ): GenPool | null {
   if (!Number.isInteger(min_alloc_order) || min_alloc_order < 0 || min_alloc_order > 40) {
     return null;
   }
-  return log === null ? new GenPool(min_alloc_order, { nid }) : new GenPool(min_alloc_order, { nid, log });
+  return log === null
+    ? new GenPool(min_alloc_order, { nid, memory })
+    : new GenPool(min_alloc_order, { nid, log, memory });
 }
-

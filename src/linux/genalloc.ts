@@ -80,7 +80,11 @@ export function gen_pool_alloc(pool: GenPool, size: number): number {
 }
 
 /** Kernel: gen_pool_alloc_owner(). @returns the address, or 0. */
-export function gen_pool_alloc_owner(pool: GenPool, size: number, owner: Out<unknown> | null): number {
+export function gen_pool_alloc_owner(
+  pool: GenPool,
+  size: number,
+  owner: Out<unknown> | null,
+): number {
   return pool.allocOwner(size, owner);
 }
 
@@ -106,7 +110,11 @@ export function gen_pool_alloc_algo_owner(
 }
 
 /** Kernel: gen_pool_dma_alloc(). @returns the address, or 0 (also for a NULL pool). */
-export function gen_pool_dma_alloc(pool: GenPool | null, size: number, dma: Out<number> | null): number {
+export function gen_pool_dma_alloc(
+  pool: GenPool | null,
+  size: number,
+  dma: Out<number> | null,
+): number {
   return pool === null ? 0 : pool.dmaAlloc(size, dma);
 }
 
@@ -132,7 +140,11 @@ export function gen_pool_dma_alloc_align(
 }
 
 /** Kernel: gen_pool_dma_zalloc(). @returns the address, or 0 (also for a NULL pool). */
-export function gen_pool_dma_zalloc(pool: GenPool | null, size: number, dma: Out<number> | null): number {
+export function gen_pool_dma_zalloc(
+  pool: GenPool | null,
+  size: number,
+  dma: Out<number> | null,
+): number {
   return pool === null ? 0 : pool.dmaZalloc(size, dma);
 }
 

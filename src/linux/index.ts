@@ -3,5 +3,6 @@
 export * from '../base/errno.js';
 export * from './err.js';
 export * from './genalloc.js';
+export * from './constants.js';
 export { createKernel, type Kernel } from './kernel.js';
-export { KernelBug, KernelWarning } from '../base/errors.js';
+export { KernelBug, KernelWarning, PageFault } from '../base/errors.js';

@@ -12,12 +12,16 @@
  * imports this one; `machine.kernel` is the same object as `createKernel(machine)`.
  */
 
+import '../drivers/index.js'; // registers the built-in drivers
 import * as errno from '../base/errno.js';
 import { Machine } from '../machine/machine.js';
 import type { GenPool } from '../genalloc/gen-pool.js';
 import * as err from './err.js';
 import * as genalloc from './genalloc.js';
 import { genPoolCreateWithLog } from './genalloc-create.js';
+import * as constants from './constants.js';
+import { machineApi } from './machine-api.js';
+import { dmapoolApi } from './dmapool.js';
 
 /** Build the kernel API object of `machine`. */
 function buildKernel(machine: Machine) {
@@ -25,9 +29,14 @@ function buildKernel(machine: Machine) {
     ...errno,
     ...err,
     ...genalloc,
-    /** Kernel: gen_pool_create(), logging to this machine's dmesg. */
+    ...constants,
+    ...machineApi(machine),
+    ...dmapoolApi(machine),
+    /** Kernel: gen_pool_create(), logging to this machine's dmesg; zalloc zeroes machine memory. */
     gen_pool_create(min_alloc_order: number, nid: number): GenPool | null {
-      return genPoolCreateWithLog(min_alloc_order, nid, machine.log);
+      return genPoolCreateWithLog(min_alloc_order, nid, machine.log, {
+        memset: (addr, c, n) => machine.mmu.fill(addr, c, n),
+      });
     },
     /** The machine's kernel log lines. */
     dmesg(): string[] {

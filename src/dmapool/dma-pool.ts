@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DmaPool: fixed-size blocks of coherent DMA memory for one device, with an alignment and
+ * a boundary no block crosses, handing out a CPU address and a bus address per block.
+ *
+ * Kernel: mm/dmapool.c of 6.3+ (Keith Busch's rework): dma_pool_create_node,
+ * dma_pool_alloc, dma_pool_free, dma_pool_destroy, pool_alloc_page,
+ * pool_initialise_page, pool_block_pop/push, pools_show; include/linux/poison.h.
+ *
+ * Data structure: one LIFO free list across all pages. Its links live in simulated memory,
+ * in each free block's first 16 bytes ({ next_block: u64 CPU address, dma: u64 }), exactly
+ * where the kernel keeps them, so a caller who writes to a freed block corrupts the list
+ * as on a real machine. `next_block` is the list head (0 = NULL). Pages are coherent
+ * buffers of `allocation` bytes, carved in ascending address order when added, and never
+ * returned before destroy.
+ *
+ * Non-debug frees validate nothing, as in the kernel: a double free puts the block on the
+ * list twice and a wrong `dma` is stored and later handed out. The debug checks of
+ * DMAPOOL_DEBUG (poisoning, "(corrupted)", "(bad dma)", "already free") are in debug.ts.
+ *
+ * DEVIATION: a free of an address outside the direct map of RAM throws PageFault (the
+ * kernel would oops writing the block header); using a destroyed pool is a KernelBug
+ * (use after free in the kernel); `%p` prints the raw address (no pointer hashing).
+ */
+
+import { KernelBug, PageFault } from '../base/errors.js';
+import { alignUp, isPowerOfTwo, PAGE_SIZE, TWO_POW_32 } from '../base/units.js';
+import type { Out } from '../base/out.js';
+import type { Device } from '../machine/device.js';
+import { __GFP_DIRECT_RECLAIM, __GFP_ZERO, GFP_KERNEL } from '../machine/gfp.js';
+import { kaddr, PAGE_OFFSET } from '../machine/layout.js';
+import type { Machine } from '../machine/machine.js';
+import { BLOCK_SIZE, type PhysMem } from '../machine/phys-mem.js';
+import { checkBlockOnAlloc, poisonPage, blockErrOnFree } from './debug.js';
+import { formatPools } from './sysfs.js';
+
+/** sizeof(struct dma_block): the free-list header kept in each free block. */
+export const DMA_BLOCK_SIZE = 16;
+/** INT_MAX: the largest block size dma_pool_create accepts. */
+export const INT_MAX = 0x7fffffff;
+/** sizeof(struct dma_pool) and sizeof(struct dma_page), for their kmallocs. */
+const POOL_STRUCT = 120;
+const PAGE_STRUCT = 40;
+
+/** One coherent buffer of the pool (struct dma_page). */
+export interface DmaPage {
+  readonly vaddr: number;
+  readonly dma: number;
+  /** The kmalloc'd descriptor (freed with the page). */
+  readonly desc: number;
+}
+
+/** A pool of coherent DMA blocks (struct dma_pool). */
+export class DmaPool {
+  /** The name, cut to 31 characters. */
+  readonly name: string;
+  readonly dev: Device;
+  /** Block size after the minimum of 16 and rounding up to the alignment. */
+  readonly size: number;
+  /** Bytes per coherent buffer: max(size, PAGE_SIZE). */
+  readonly allocation: number;
+  /** No block crosses a multiple of this (relative to its buffer). */
+  readonly boundary: number;
+  readonly node: number;
+  /** Blocks carved so far. */
+  nr_blocks = 0;
+  /** Blocks handed out. */
+  nr_active = 0;
+  /** Coherent buffers so far. */
+  nr_pages = 0;
+  /** CPU address of the first free block, 0 when the list is empty. */
+  next_block = 0;
+  readonly #pages: DmaPage[] = [];
+  readonly #m: Machine;
+  readonly #phys: PhysMem;
+  readonly #debug: boolean;
+  readonly #initOnAlloc: boolean;
+  readonly #initOnFree: boolean;
+  /** True when every block starts 4-byte aligned, so headers take the word fast path. */
+  readonly #wordAligned: boolean;
+  /** End of low RAM and end of RAM, as offsets into the direct map. */
+  readonly #lowEnd: number;
+  readonly #ramEnd: number;
+  readonly #desc: number;
+  #destroyed = false;
+
+  private constructor(
+    m: Machine,
+    name: string,
+    dev: Device,
+    size: number,
+    allocation: number,
+    boundary: number,
+    node: number,
+    desc: number,
+  ) {
+    this.#m = m;
+    this.#phys = m.phys;
+    this.name = name;
+    this.dev = dev;
+    this.size = size;
+    this.allocation = allocation;
+    this.boundary = boundary;
+    this.node = node;
+    this.#desc = desc;
+    this.#debug = m.options.dmapoolDebug ?? false;
+    this.#initOnAlloc = m.options.initOnAlloc ?? false;
+    this.#initOnFree = m.options.initOnFree ?? false;
+    this.#wordAligned = size % 4 === 0;
+    this.#lowEnd = m.ram[0]!.end * PAGE_SIZE;
+    const last = m.ram[m.ram.length - 1]!;
+    this.#ramEnd = last.end * PAGE_SIZE;
+  }
+
+  /**
+   * dma_pool_create_node(name, dev, size, align, boundary, node): the creation rules of
+   * the kernel, in its order.
+   * @returns the pool, or null (silently) when `dev` is null, `align` is not a power of
+   *   two, `size` is 0 or over INT_MAX, `boundary` is smaller than the block or not a power
+   *   of two, or the pool's memory or sysfs file cannot be had.
+   */
+  static create(
+    m: Machine,
+    name: string,
+    dev: Device | null,
+    size: number,
+    align: number,
+    boundary: number,
+    node = -1,
+  ): DmaPool | null {
+    if (dev === null) return null;
+    if (
+      !Number.isSafeInteger(size) ||
+      !Number.isSafeInteger(align) ||
+      !Number.isSafeInteger(boundary)
+    )
+      return null;
+    if (align === 0) align = 1;
+    else if (align < 0 || !isPowerOfTwo(align)) return null;
+    if (size <= 0 || size > INT_MAX) return null;
+    if (size < DMA_BLOCK_SIZE) size = DMA_BLOCK_SIZE;
+    size = alignUp(size, align);
+    const allocation = Math.max(size, PAGE_SIZE);
+    if (boundary === 0) boundary = allocation;
+    else if (boundary < size || !isPowerOfTwo(boundary)) return null;
+    boundary = Math.min(boundary, allocation);
+    const desc = m.kmalloc.alloc(POOL_STRUCT, GFP_KERNEL | __GFP_ZERO, node);
+    if (desc === 0) return null;
+    const pool = new DmaPool(m, strscpy(name, 32), dev, size, allocation, boundary, node, desc);
+    const empty = dev.dma_pools.length === 0;
+    dev.dma_pools.unshift(pool);
+    if (empty && dev.createFile('pools', () => formatPools(dev.dma_pools as DmaPool[])) !== 0) {
+      dev.dma_pools.shift();
+      m.kmalloc.free(desc);
+      return null;
+    }
+    return pool;
+  }
+
+  /** The coherent buffers, newest first (the kernel's page_list order). */
+  get page_list(): readonly DmaPage[] {
+    return [...this.#pages].reverse(); // control-plane: a copy for inspection
+  }
+
+  /** True once destroyed. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /**
+   * dma_pool_alloc(pool, mem_flags, handle): pop the free list, adding a page when empty.
+   * @returns the block's CPU address (bus address in `handle.value`), or 0 (NULL) when a
+   *   new page cannot be allocated.
+   * @throws {KernelBug} when the pool was destroyed.
+   */
+  alloc(gfp: number, handle: Out<number> | null): number {
+    if (this.#destroyed) this.#useAfterDestroy('dma_pool_alloc');
+    if ((gfp & __GFP_DIRECT_RECLAIM) !== 0 && this.#m.cpus.preemptCount !== 0) {
+      this.#m.cpus.mightSleep('include/linux/sched/mm.h', 337, 'might_alloc');
+    }
+    let block = this.next_block;
+    if (block === 0) {
+      if (!this.#addPage(gfp & ~__GFP_ZERO)) return 0;
+      block = this.next_block;
+    }
+    const p = block - PAGE_OFFSET;
+    if (!(p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && p % 1 === 0)) {
+      throw this.#fault(block, false, 'dma_pool_alloc', 'corrupted free list');
+    }
+    let dma: number;
+    if (this.#wordAligned) {
+      const w = this.#phys.words(p, true)!;
+      const i = (p % BLOCK_SIZE) >>> 2;
+      this.next_block = w[i]! + w[i + 1]! * TWO_POW_32;
+      dma = w[i + 2]! + w[i + 3]! * TWO_POW_32;
+    } else {
+      this.next_block = this.#phys.readU64Unaligned(p);
+      dma = this.#phys.readU64Unaligned(p + 8);
+    }
+    this.nr_active++;
+    if (handle !== null) handle.value = dma;
+    const zero = (gfp & __GFP_ZERO) !== 0 || this.#initOnAlloc;
+    if (this.#debug) checkBlockOnAlloc(this, this.#phys, block, zero);
+    if (zero) this.#phys.fill(p, 0, this.size);
+    return block;
+  }
+
+  /** dma_pool_zalloc(pool, mem_flags, handle): dma_pool_alloc with __GFP_ZERO. */
+  zalloc(gfp: number, handle: Out<number> | null): number {
+    return this.alloc(gfp | __GFP_ZERO, handle);
+  }
+
+  /**
+   * dma_pool_free(pool, vaddr, dma): push the block, storing the caller's `dma`. No checks
+   * unless the machine runs DMAPOOL_DEBUG (then a bad dma or a double free is logged and
+   * nothing changes).
+   * @throws {PageFault} when `vaddr` is not in the direct map of RAM; {KernelBug} when the
+   *   pool was destroyed.
+   */
+  free(vaddr: number, dma: number): void {
+    if (this.#destroyed) this.#useAfterDestroy('dma_pool_free');
+    const p = vaddr - PAGE_OFFSET;
+    if (!(p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && p % 1 === 0)) {
+      throw this.#fault(vaddr, true, 'dma_pool_free', 'not a direct-map address');
+    }
+    if (this.#debug) {
+      if (blockErrOnFree(this, this.#phys, vaddr, dma)) return;
+    } else if (this.#initOnFree) {
+      this.#phys.fill(p, 0, this.size);
+    }
+    if (this.#wordAligned) {
+      const w = this.#phys.words(p, true)!;
+      const i = (p % BLOCK_SIZE) >>> 2;
+      const next = this.next_block;
+      w[i] = next % TWO_POW_32;
+      w[i + 1] = Math.floor(next / TWO_POW_32);
+      w[i + 2] = dma % TWO_POW_32;
+      w[i + 3] = Math.floor(dma / TWO_POW_32);
+    } else {
+      this.#phys.writeU64Unaligned(p, this.next_block);
+      this.#phys.writeU64Unaligned(p + 8, dma);
+    }
+    this.next_block = vaddr;
+    this.nr_active--;
+  }
+
+  /** pool_alloc_page + pool_initialise_page. @returns false when memory is short. */
+  #addPage(gfp: number): boolean {
+    const m = this.#m;
+    const desc = m.kmalloc.alloc(PAGE_STRUCT, gfp, this.node);
+    if (desc === 0) return false;
+    const vaddr = m.dma.alloc(this.dev, this.allocation, gfp);
+    if (vaddr === 0) {
+      m.kmalloc.free(desc);
+      return false;
+    }
+    const dma = m.dma.lastDma;
+    if (this.#debug) poisonPage(this.#phys, vaddr - PAGE_OFFSET, this.allocation);
+    this.#carve(vaddr, dma);
+    this.#pages.push({ vaddr, dma, desc });
+    this.nr_pages++;
+    return true;
+  }
+
+  /** Carve a fresh buffer into blocks, ascending, skipping boundary gaps; link them in front. */
+  #carve(vaddr: number, dma: number): void {
+    const size = this.size;
+    const allocation = this.allocation;
+    const boundary = this.boundary;
+    const phys = this.#phys;
+    let nextBoundary = boundary;
+    let offset = 0;
+    let last = -1;
+    let first = 0;
+    while (offset + size <= allocation) {
+      if (offset + size > nextBoundary) {
+        offset = nextBoundary;
+        nextBoundary += boundary;
+        continue;
+      }
+      const block = vaddr + offset;
+      if (last >= 0) phys.writeU64Unaligned(last - PAGE_OFFSET, block);
+      else first = block;
+      phys.writeU64Unaligned(block - PAGE_OFFSET + 8, dma + offset);
+      last = block;
+      offset += size;
+      this.nr_blocks++;
+    }
+    phys.writeU64Unaligned(last - PAGE_OFFSET, this.next_block);
+    this.next_block = first;
+  }
+
+  /**
+   * dma_pool_destroy(pool): unlink from the device (removing `pools` with the last pool);
+   * a busy pool logs "dma_pool_destroy <name> busy" and leaks its coherent buffers, as the
+   * kernel does; otherwise every buffer is freed.
+   * @throws {KernelBug} when the pool was already destroyed.
+   */
+  destroy(): void {
+    if (this.#destroyed) this.#useAfterDestroy('dma_pool_destroy');
+    const m = this.#m;
+    m.cpus.mightSleep('kernel/locking/mutex.c', 580, '__mutex_lock');
+    const list = this.dev.dma_pools;
+    list.splice(list.indexOf(this), 1); // control-plane: list_del
+    if (list.length === 0) this.dev.removeFile('pools');
+    const busy = this.nr_active !== 0;
+    if (busy) this.dev.err('dma_pool_destroy', `dma_pool_destroy ${this.name} busy`);
+    for (let i = this.#pages.length - 1; i >= 0; i--) {
+      const page = this.#pages[i]!;
+      if (!busy) m.dma.free(this.dev, this.allocation, page.vaddr, page.dma);
+      m.kmalloc.free(page.desc);
+    }
+    this.#pages.length = 0;
+    m.kmalloc.free(this.#desc);
+    this.#destroyed = true;
+  }
+
+  /** pool_find_page: the buffer whose [dma, dma + allocation) holds `dma`, or null. */
+  findPage(dma: number): DmaPage | null {
+    for (let i = this.#pages.length - 1; i >= 0; i--) {
+      const page = this.#pages[i]!;
+      if (dma >= page.dma && dma - page.dma < this.allocation) return page;
+    }
+    return null;
+  }
+
+  #fault(addr: number, write: boolean, site: string, why: string): PageFault {
+    return new PageFault(
+      `BUG: unable to handle page fault for address: ${kaddr(addr)} (${site} ${this.name}: ${why})`,
+      addr,
+      write,
+    );
+  }
+
+  #useAfterDestroy(site: string): never {
+    throw new KernelBug(`${site}: pool '${this.name}' was already destroyed (use after free)`);
+  }
+}
+
+/** strscpy(dst, src, n): at most n - 1 characters. */
+function strscpy(s: string, n: number): string {
+  return s.length > n - 1 ? s.slice(0, n - 1) : s;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The page allocator: a buddy allocator per zone (DMA, DMA32, Normal) per NUMA node, the
+ * zonelist fallback of a GFP mask, reference counts, zeroing, the allocation-failure
+ * warning, and fault injection.
+ *
+ * Kernel: mm/page_alloc.c (__alloc_pages, get_page_from_freelist walking the zonelist,
+ * warn_alloc's "page allocation failure" line, __free_pages with put_page_testzero),
+ * include/linux/gfp.h (gfp_zone; the node-ordered zonelist of build_zonelists: the
+ * preferred node's zones from the highest allowed one down, then the other nodes').
+ *
+ * DEVIATION: no per-CPU page lists, migrate types, watermarks or reclaim — an allocation
+ * takes the first zone in the zonelist that has a free block of the order. Freeing a page
+ * whose count is already zero is a KernelBug (the kernel's VM_BUG_ON_PAGE under
+ * CONFIG_DEBUG_VM); freeing with a different order than allocated logs "Bad page state"
+ * and leaks the block, as the kernel's free_page_is_bad() does.
+ */
+
+import { KernelBug } from '../base/errors.js';
+import type { KernelLog } from '../base/log.js';
+import { PAGE_SIZE } from '../base/units.js';
+import { BuddyZone, MAX_PAGE_ORDER } from './buddy.js';
+import type { Cpus } from './cpu.js';
+import type { FaultInjector } from './fault-inject.js';
+import {
+  __GFP_DMA,
+  __GFP_DMA32,
+  __GFP_NOWARN,
+  __GFP_THISNODE,
+  __GFP_ZERO,
+  formatGfp,
+  gfpAllowsBlocking,
+} from './gfp.js';
+import { type Memmap, PageOwner, type PageOwnerTag } from './memmap.js';
+import type { PhysMem } from './phys-mem.js';
+
+/** NUMA_NO_NODE: no preference. */
+export const NUMA_NO_NODE = -1;
+
+/** One zone of one node. */
+export interface Zone {
+  readonly nid: number;
+  /** 0 DMA, 1 DMA32, 2 Normal. */
+  readonly zoneIdx: number;
+  readonly buddy: BuddyZone;
+  /** Pages given to the allocator at boot (managed pages). */
+  readonly managed: number;
+}
+
+/** The machine's page allocator. */
+export class PageAllocator {
+  /** zones[nid][zoneIdx], null where a node has no memory in that zone. */
+  readonly zones: (Zone | null)[][];
+  readonly #memmap: Memmap;
+  readonly #phys: PhysMem;
+  readonly #log: KernelLog;
+  readonly #cpus: Cpus;
+  readonly #faults: FaultInjector;
+  #warnedOrder = false;
+  #totalram = 0;
+  /** Pages handed out and not yet freed, per owner tag (for /proc/meminfo and reports). */
+  readonly inUse = new Float64Array(8);
+
+  constructor(
+    zones: (Zone | null)[][],
+    memmap: Memmap,
+    phys: PhysMem,
+    log: KernelLog,
+    cpus: Cpus,
+    faults: FaultInjector,
+  ) {
+    this.zones = zones;
+    this.#memmap = memmap;
+    this.#phys = phys;
+    this.#log = log;
+    this.#cpus = cpus;
+    this.#faults = faults;
+    for (let n = 0; n < zones.length; n++) {
+      for (let z = 0; z < 3; z++) this.#totalram += zones[n]![z]?.managed ?? 0;
+    }
+  }
+
+  /** totalram_pages(): pages managed by the allocator. */
+  get totalramPages(): number {
+    return this.#totalram;
+  }
+
+  /** nr_free_pages(). */
+  get nrFreePages(): number {
+    let n = 0;
+    for (let nid = 0; nid < this.zones.length; nid++) {
+      for (let z = 0; z < 3; z++) n += this.zones[nid]![z]?.buddy.nrFree ?? 0;
+    }
+    return n;
+  }
+
+  /** Number of nodes. */
+  get nrNodes(): number {
+    return this.zones.length;
+  }
+
+  /**
+   * Allocate 2^order contiguous frames (alloc_pages_node / __alloc_pages), owned by `owner`.
+   * @returns the first pfn, or -1 on failure (order too large, no memory, injected fault),
+   *   after the kernel's warning unless `__GFP_NOWARN`.
+   */
+  allocPages(gfp: number, order: number, nid: number, owner: PageOwnerTag): number {
+    if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER) {
+      if ((gfp & __GFP_NOWARN) === 0 && !this.#warnedOrder) {
+        this.#warnedOrder = true;
+        this.#log.warn(
+          'mm/page_alloc.c',
+          '__alloc_pages_noprof',
+          null,
+          `order ${order} > MAX_PAGE_ORDER ${MAX_PAGE_ORDER}`,
+        );
+      }
+      return -1;
+    }
+    if (gfpAllowsBlocking(gfp))
+      this.#cpus.mightSleep('mm/page_alloc.c', 4425, 'prepare_alloc_pages');
+    if ((gfp & __GFP_DMA) !== 0 && (gfp & __GFP_DMA32) !== 0) {
+      throw new KernelBug(
+        `alloc_pages: GFP mask ${formatGfp(gfp)} asks for both ZONE_DMA and ZONE_DMA32`,
+      );
+    }
+    const pfn = this.#faults.shouldFail('page') ? -1 : this.#rmqueue(gfp, order, nid);
+    if (pfn < 0) {
+      if ((gfp & __GFP_NOWARN) === 0) this.#warnAlloc(gfp, order);
+      return -1;
+    }
+    this.#memmap.refcount[pfn] = 1;
+    this.#memmap.order[pfn] = order;
+    const n = 2 ** order;
+    this.#memmap.owner.fill(owner, pfn, pfn + n);
+    this.inUse[owner]! += n;
+    if ((gfp & __GFP_ZERO) !== 0) this.#phys.fill(pfn * PAGE_SIZE, 0, n * PAGE_SIZE);
+    return pfn;
+  }
+
+  #rmqueue(gfp: number, order: number, nid: number): number {
+    const high = (gfp & __GFP_DMA) !== 0 ? 0 : (gfp & __GFP_DMA32) !== 0 ? 1 : 2;
+    const nodes = this.zones.length;
+    const first = nid >= 0 && nid < nodes ? nid : this.#cpuNode();
+    const span = (gfp & __GFP_THISNODE) !== 0 ? 1 : nodes;
+    for (let i = 0; i < span; i++) {
+      const zs = this.zones[(first + i) % nodes]!;
+      for (let z = high; z >= 0; z--) {
+        const zone = zs[z];
+        if (zone === null || zone === undefined) continue;
+        const pfn = zone.buddy.alloc(order);
+        if (pfn >= 0) return pfn;
+      }
+    }
+    return -1;
+  }
+
+  /** The node of the current CPU: CPUs are spread over nodes in equal consecutive groups. */
+  #cpuNode(): number {
+    const per = Math.max(1, Math.ceil(this.#cpus.online / this.zones.length));
+    return Math.min(this.zones.length - 1, Math.floor(this.#cpus.current / per));
+  }
+
+  #warnAlloc(gfp: number, order: number): void {
+    this.#log.prWarn(
+      'warn_alloc',
+      `swapper/${this.#cpus.current}: page allocation failure: order:${order}, mode:${formatGfp(gfp)}, nodemask=(null)`,
+    );
+  }
+
+  /**
+   * Drop a reference to the block at `pfn` and free it when the count reaches zero
+   * (__free_pages).
+   * @throws {KernelBug} when `pfn` is not RAM or its count is already zero (double free).
+   */
+  freePages(pfn: number, order: number): void {
+    const map = this.#memmap;
+    if (!map.isRam(pfn)) {
+      throw new KernelBug(`__free_pages: pfn 0x${hexPfn(pfn)} is not a RAM page frame`);
+    }
+    const ref = map.refcount[pfn]!;
+    if (ref <= 0) {
+      throw new KernelBug(
+        `__free_pages: page pfn:${hexPfn(pfn)} order ${order} freed with refcount ${ref} (double free?)`,
+      );
+    }
+    if (ref > 1) {
+      map.refcount[pfn] = ref - 1;
+      return;
+    }
+    if (map.order[pfn] !== order) {
+      map.refcount[pfn] = 0;
+      this.#log.err(
+        '__free_pages',
+        `BUG: Bad page state in process swapper/${this.#cpus.current}  pfn:${hexPfn(pfn)}`,
+      );
+      this.#log.err(
+        '__free_pages',
+        `page dumped because: freed with order ${order}, allocated with order ${map.order[pfn]}`,
+      );
+      return;
+    }
+    const n = 2 ** order;
+    const owner = map.owner[pfn]!;
+    this.inUse[owner]! -= n;
+    map.refcount[pfn] = 0;
+    map.order[pfn] = -1;
+    map.owner.fill(PageOwner.free, pfn, pfn + n);
+    this.zoneOf(pfn).buddy.free(pfn, order);
+  }
+
+  /** Take another reference on the block at `pfn` (get_page). */
+  getPage(pfn: number): void {
+    this.#memmap.refcount[pfn]!++;
+  }
+
+  /** The zone holding `pfn`. @throws {RangeError} when no zone holds it. */
+  zoneOf(pfn: number): Zone {
+    const zs = this.zones[this.#memmap.nidOf(pfn)]!;
+    const zone = zs[this.#memmap.zoneOf(pfn)];
+    if (zone === null || zone === undefined) throw new RangeError(`pfn ${pfn} is in no zone`);
+    return zone;
+  }
+
+  /** Check every zone's buddy invariants. @throws when one is broken. */
+  checkInvariants(): void {
+    for (let n = 0; n < this.zones.length; n++) {
+      for (let z = 0; z < 3; z++) this.zones[n]![z]?.buddy.checkInvariants();
+    }
+  }
+}
+
+/** Format a pfn as the kernel's %05lx. */
+export function hexPfn(pfn: number): string {
+  return Number.isFinite(pfn) && pfn >= 0 ? pfn.toString(16).padStart(5, '0') : String(pfn);
+}
