@@ -104,12 +104,30 @@ export function runGenpoolCase(c: GenpoolCase, quick: boolean): BenchLine[] {
   const scale = quick ? 1 / 16 : 1;
   const algoField = c.impl === 'thi.ng' ? {} : { algo: c.algo };
   if (c.workload === 'G-fill') {
-    const alloc = repeat(() => runGFill(makeTarget(c), scale), reps, warmup, (r) => r.ns / r.ops);
-    const free = repeat(() => runGFill(makeTarget(c), scale), reps, warmup, (r) => r.freeNs / r.freeOps);
+    const alloc = repeat(
+      () => runGFill(makeTarget(c), scale),
+      reps,
+      warmup,
+      (r) => r.ns / r.ops,
+    );
+    const free = repeat(
+      () => runGFill(makeTarget(c), scale),
+      reps,
+      warmup,
+      (r) => r.freeNs / r.freeOps,
+    );
     const r = alloc.result;
     return [
-      line(c, r.ops, alloc.timing.min, r.failed, r.checksum, { ...algoField, phase: 'alloc', median_ns: roundNs(alloc.timing.median) }),
-      line(c, r.freeOps, free.timing.min, 0, r.checksum, { ...algoField, phase: 'free', median_ns: roundNs(free.timing.median) }),
+      line(c, r.ops, alloc.timing.min, r.failed, r.checksum, {
+        ...algoField,
+        phase: 'alloc',
+        median_ns: roundNs(alloc.timing.median),
+      }),
+      line(c, r.freeOps, free.timing.min, 0, r.checksum, {
+        ...algoField,
+        phase: 'free',
+        median_ns: roundNs(free.timing.median),
+      }),
     ];
   }
   const cap = c.workload === 'G-steady' ? 2048 : 7000;
@@ -120,7 +138,12 @@ export function runGenpoolCase(c: GenpoolCase, quick: boolean): BenchLine[] {
     warmup,
     (r) => r.ns / r.ops,
   );
-  return [line(c, result.ops, timing.min, result.failed, result.checksum, { ...algoField, median_ns: roundNs(timing.median) })];
+  return [
+    line(c, result.ops, timing.min, result.failed, result.checksum, {
+      ...algoField,
+      median_ns: roundNs(timing.median),
+    }),
+  ];
 }
 
 function line(
@@ -131,5 +154,13 @@ function line(
   checksum: number,
   extra: Record<string, string | number>,
 ): BenchLine {
-  return { workload: c.workload, impl: c.impl, ops, ns_per_op: roundNs(nsPerOp), failed, checksum, ...extra };
+  return {
+    workload: c.workload,
+    impl: c.impl,
+    ops,
+    ns_per_op: roundNs(nsPerOp),
+    failed,
+    checksum,
+    ...extra,
+  };
 }

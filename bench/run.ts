@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { genpoolCases, runGenpoolCase, type GenpoolCase } from './genpool.bench.js';
+import { dmapoolCases, runDmapoolCase, type DmapoolCase } from './dmapool.bench.js';
 import type { BenchLine } from './harness.js';
 
 /** The kernel's own C results (bench/WORKLOADS.md, "Reference results"). */
@@ -28,8 +29,12 @@ const REFERENCE: Record<string, [failed: number, checksum: number]> = {
 function main(argv: string[]): number {
   const child = argv.indexOf('--child');
   if (child >= 0) {
-    const c = JSON.parse(argv[child + 1]!) as GenpoolCase;
-    for (const l of runGenpoolCase(c, argv.includes('--quick'))) console.log(JSON.stringify(l));
+    const c = JSON.parse(argv[child + 1]!) as GenpoolCase | DmapoolCase;
+    const q = argv.includes('--quick');
+    const out = c.workload.startsWith('D-')
+      ? runDmapoolCase(c as DmapoolCase, q)
+      : runGenpoolCase(c as GenpoolCase, q);
+    for (const l of out) console.log(JSON.stringify(l));
     return 0;
   }
   const quick = argv.includes('--quick');
@@ -39,11 +44,14 @@ function main(argv: string[]): number {
     console.error(`bench: unknown option ${unknown[0]} (use names of workloads and --quick)`);
     return 2;
   }
-  const cases = genpoolCases().filter(
-    (c) => names.length === 0 || names.some((n) => c.workload.startsWith(n)),
-  );
+  const all: (GenpoolCase | DmapoolCase)[] = [...genpoolCases(), ...dmapoolCases()];
+  const selects = (n: string, w: string): boolean =>
+    w.startsWith(n) || (n === 'dmapool_test' && w.startsWith('D-test'));
+  const cases = all.filter((c) => names.length === 0 || names.some((n) => selects(n, c.workload)));
   if (cases.length === 0) {
-    console.error(`bench: no workload matches ${names.join(' ')} (known: G-fill, G-steady, G-high)`);
+    console.error(
+      `bench: no workload matches ${names.join(' ')} (known: G-fill, G-steady, G-high, D-test, dmapool_test, D-churn)`,
+    );
     return 2;
   }
   const self = fileURLToPath(import.meta.url);
@@ -54,7 +62,7 @@ function main(argv: string[]): number {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) {
       process.stderr.write(r.stderr);
-      console.error(`bench: ${c.workload} ${c.impl} ${c.algo} failed (exit ${r.status})`);
+      console.error(`bench: ${c.workload} ${c.impl} failed (exit ${r.status})`);
       return 1;
     }
     for (const text of r.stdout.split('\n')) {
@@ -68,13 +76,16 @@ function main(argv: string[]): number {
 
 function checkAgreement(lines: BenchLine[], quick: boolean): number {
   let bad = 0;
-  const key = (l: BenchLine): string => `${l.workload}/${String(l['algo'])}/${String(l['phase'] ?? '')}`;
+  const key = (l: BenchLine): string =>
+    `${l.workload}/${String(l['algo'])}/${String(l['phase'] ?? '')}`;
   const kmem = new Map(lines.filter((l) => l.impl === 'kmem').map((l) => [key(l), l]));
   for (const l of lines) {
     if (l.impl !== 'kernel-scan') continue;
     const k = kmem.get(key(l));
     if (k !== undefined && (k.checksum !== l.checksum || k.failed !== l.failed)) {
-      console.error(`bench: ${key(l)}: kmem ${k.checksum}/${k.failed} != kernel-scan ${l.checksum}/${l.failed}`);
+      console.error(
+        `bench: ${key(l)}: kmem ${k.checksum}/${k.failed} != kernel-scan ${l.checksum}/${l.failed}`,
+      );
       bad++;
     }
   }
@@ -83,7 +94,9 @@ function checkAgreement(lines: BenchLine[], quick: boolean): number {
       if (l.impl === 'thi.ng' || l['phase'] === 'free') continue;
       const ref = REFERENCE[`${l.workload}/${String(l['algo'])}`];
       if (ref !== undefined && (ref[0] !== l.failed || ref[1] !== l.checksum)) {
-        console.error(`bench: ${l.workload} ${l.impl} ${String(l['algo'])}: ${l.checksum}/${l.failed}, kernel reference ${ref[1]}/${ref[0]}`);
+        console.error(
+          `bench: ${l.workload} ${l.impl} ${String(l['algo'])}: ${l.checksum}/${l.failed}, kernel reference ${ref[1]}/${ref[0]}`,
+        );
         bad++;
       }
     }

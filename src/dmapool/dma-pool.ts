@@ -78,6 +78,9 @@ export class DmaPool {
   readonly #initOnFree: boolean;
   /** True when every block starts 4-byte aligned, so headers take the word fast path. */
   readonly #wordAligned: boolean;
+  /** True when alloc/free must take the cold path: debug, init_on_alloc/free, unaligned blocks, destroyed. */
+  #slow: boolean;
+  readonly #cpus: Machine['cpus'];
   /** End of low RAM and end of RAM, as offsets into the direct map. */
   readonly #lowEnd: number;
   readonly #ramEnd: number;
@@ -107,6 +110,8 @@ export class DmaPool {
     this.#initOnAlloc = m.options.initOnAlloc ?? false;
     this.#initOnFree = m.options.initOnFree ?? false;
     this.#wordAligned = size % 4 === 0;
+    this.#slow = this.#debug || this.#initOnAlloc || this.#initOnFree || !this.#wordAligned;
+    this.#cpus = m.cpus;
     this.#lowEnd = m.ram[0]!.end * PAGE_SIZE;
     const last = m.ram[m.ram.length - 1]!;
     this.#ramEnd = last.end * PAGE_SIZE;
@@ -174,34 +179,25 @@ export class DmaPool {
    * @throws {KernelBug} when the pool was destroyed.
    */
   alloc(gfp: number, handle: Out<number> | null): number {
-    if (this.#destroyed) this.#useAfterDestroy('dma_pool_alloc');
-    if ((gfp & __GFP_DIRECT_RECLAIM) !== 0 && this.#m.cpus.preemptCount !== 0) {
-      this.#m.cpus.mightSleep('include/linux/sched/mm.h', 337, 'might_alloc');
-    }
-    let block = this.next_block;
-    if (block === 0) {
-      if (!this.#addPage(gfp & ~__GFP_ZERO)) return 0;
-      block = this.next_block;
-    }
+    // The common case, kept small enough for V8 to inline into the caller (an address
+    // returned from a call that is not inlined is boxed in a fresh HeapNumber).
+    const block = this.next_block;
     const p = block - PAGE_OFFSET;
-    if (!(p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && p % 1 === 0)) {
-      throw this.#fault(block, false, 'dma_pool_alloc', 'corrupted free list');
+    if (
+      this.#slow ||
+      block === 0 ||
+      (gfp & __GFP_ZERO) !== 0 ||
+      ((gfp & __GFP_DIRECT_RECLAIM) !== 0 && this.#cpus.preemptCount !== 0) ||
+      !(p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && Math.floor(p) === p)
+    ) {
+      return this.#allocSlow(gfp, handle);
     }
-    let dma: number;
-    if (this.#wordAligned) {
-      const w = this.#phys.words(p, true)!;
-      const i = (p % BLOCK_SIZE) >>> 2;
-      this.next_block = w[i]! + w[i + 1]! * TWO_POW_32;
-      dma = w[i + 2]! + w[i + 3]! * TWO_POW_32;
-    } else {
-      this.next_block = this.#phys.readU64Unaligned(p);
-      dma = this.#phys.readU64Unaligned(p + 8);
-    }
+    const b = Math.floor(p / BLOCK_SIZE);
+    const w = this.#phys.block(b);
+    const i = (p - b * BLOCK_SIZE) >>> 2;
+    this.next_block = w[i]! + w[i + 1]! * TWO_POW_32;
+    if (handle !== null) handle.value = w[i + 2]! + w[i + 3]! * TWO_POW_32;
     this.nr_active++;
-    if (handle !== null) handle.value = dma;
-    const zero = (gfp & __GFP_ZERO) !== 0 || this.#initOnAlloc;
-    if (this.#debug) checkBlockOnAlloc(this, this.#phys, block, zero);
-    if (zero) this.#phys.fill(p, 0, this.size);
     return block;
   }
 
@@ -218,9 +214,80 @@ export class DmaPool {
    *   pool was destroyed.
    */
   free(vaddr: number, dma: number): void {
+    const p = vaddr - PAGE_OFFSET;
+    if (
+      this.#slow ||
+      !(
+        p >= 0 &&
+        (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) &&
+        Math.floor(p) === p
+      ) ||
+      !(dma >= 0 && dma <= Number.MAX_SAFE_INTEGER)
+    ) {
+      this.#freeSlow(vaddr, dma);
+      return;
+    }
+    const b = Math.floor(p / BLOCK_SIZE);
+    const w = this.#phys.block(b);
+    const i = (p - b * BLOCK_SIZE) >>> 2;
+    const next = this.next_block;
+    const nextHi = Math.floor(next / TWO_POW_32);
+    const dmaHi = Math.floor(dma / TWO_POW_32);
+    w[i] = next - nextHi * TWO_POW_32;
+    w[i + 1] = nextHi;
+    w[i + 2] = dma - dmaHi * TWO_POW_32;
+    w[i + 3] = dmaHi;
+    this.next_block = vaddr;
+    this.nr_active--;
+  }
+
+  /** dma_pool_alloc with every check, hook and the page refill: the cold path of alloc. */
+  #allocSlow(gfp: number, handle: Out<number> | null): number {
+    if (this.#destroyed) this.#useAfterDestroy('dma_pool_alloc');
+    if ((gfp & __GFP_DIRECT_RECLAIM) !== 0 && this.#m.cpus.preemptCount !== 0) {
+      this.#m.cpus.mightSleep('include/linux/sched/mm.h', 337, 'might_alloc');
+    }
+    let block = this.next_block;
+    if (block === 0) {
+      if (!this.#addPage(gfp & ~__GFP_ZERO)) return 0;
+      block = this.next_block;
+    }
+    const p = block - PAGE_OFFSET;
+    if (!(
+      p >= 0 &&
+      (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) &&
+      Math.floor(p) === p
+    )) {
+      throw this.#fault(block, false, 'dma_pool_alloc', 'corrupted free list');
+    }
+    let dma: number;
+    if (this.#wordAligned) {
+      const b = Math.floor(p / BLOCK_SIZE);
+      const w = this.#phys.block(b);
+      const i = (p - b * BLOCK_SIZE) >>> 2;
+      this.next_block = w[i]! + w[i + 1]! * TWO_POW_32;
+      dma = w[i + 2]! + w[i + 3]! * TWO_POW_32;
+    } else {
+      this.next_block = this.#phys.readU64Unaligned(p);
+      dma = this.#phys.readU64Unaligned(p + 8);
+    }
+    this.nr_active++;
+    if (handle !== null) handle.value = dma;
+    const zero = (gfp & __GFP_ZERO) !== 0 || this.#initOnAlloc;
+    if (this.#debug) checkBlockOnAlloc(this, this.#phys, block, zero);
+    if (zero) this.#phys.fill(p, 0, this.size);
+    return block;
+  }
+
+  /** dma_pool_free with every check and hook: the cold path of free. */
+  #freeSlow(vaddr: number, dma: number): void {
     if (this.#destroyed) this.#useAfterDestroy('dma_pool_free');
     const p = vaddr - PAGE_OFFSET;
-    if (!(p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && p % 1 === 0)) {
+    if (!(
+      p >= 0 &&
+      (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) &&
+      Math.floor(p) === p
+    )) {
       throw this.#fault(vaddr, true, 'dma_pool_free', 'not a direct-map address');
     }
     if (this.#debug) {
@@ -229,13 +296,16 @@ export class DmaPool {
       this.#phys.fill(p, 0, this.size);
     }
     if (this.#wordAligned) {
-      const w = this.#phys.words(p, true)!;
-      const i = (p % BLOCK_SIZE) >>> 2;
+      const b = Math.floor(p / BLOCK_SIZE);
+      const w = this.#phys.block(b);
+      const i = (p - b * BLOCK_SIZE) >>> 2;
       const next = this.next_block;
-      w[i] = next % TWO_POW_32;
-      w[i + 1] = Math.floor(next / TWO_POW_32);
-      w[i + 2] = dma % TWO_POW_32;
-      w[i + 3] = Math.floor(dma / TWO_POW_32);
+      const nextHi = Math.floor(next / TWO_POW_32);
+      const dmaHi = Math.floor(dma / TWO_POW_32);
+      w[i] = next - nextHi * TWO_POW_32;
+      w[i + 1] = nextHi;
+      w[i + 2] = dma - dmaHi * TWO_POW_32;
+      w[i + 3] = dmaHi;
     } else {
       this.#phys.writeU64Unaligned(p, this.next_block);
       this.#phys.writeU64Unaligned(p + 8, dma);
@@ -313,6 +383,7 @@ export class DmaPool {
     this.#pages.length = 0;
     m.kmalloc.free(this.#desc);
     this.#destroyed = true;
+    this.#slow = true;
   }
 
   /** pool_find_page: the buffer whose [dma, dma + allocation) holds `dma`, or null. */

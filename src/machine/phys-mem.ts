@@ -56,6 +56,17 @@ export class PhysMem {
     return w;
   }
 
+  /**
+   * The words of storage block `b` (covering [b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)),
+   * created zero-filled when absent. The hot-path form of {@link words}: callers compute
+   * `b = Math.floor(phys / BLOCK_SIZE)` and index with `(phys - b * BLOCK_SIZE) >>> 2`,
+   * which avoids a floating-point `%` (a runtime call in V8 above 2^31).
+   */
+  block(b: number): Uint32Array {
+    const w = b < this.#flatBlocks ? this.#flat[b] : undefined;
+    return w !== undefined ? w : this.words(b * BLOCK_SIZE, true)!;
+  }
+
   /** Read the little-endian 64-bit value at 8-byte-aligned `phys` (exact below 2^53). */
   readU64(phys: number): number {
     const w = this.words(phys, false);

@@ -4,12 +4,11 @@
  * readers drivers use (of_property_read_*, of_device_is_compatible, of_device_is_available,
  * of_n_addr_cells, of_n_size_cells).
  *
- * Kernel: include/linux/of.h, drivers/of/base.c (of_find_property, __of_device_is_compatible,
- * __of_device_is_available, of_bus_n_addr_cells, of_n_size_cells), drivers/of/property.c
- * (of_find_property_value_of_size, of_property_read_u32_index, of_property_read_u64,
- * of_property_read_variable_u32_array, of_property_read_string,
- * of_property_read_string_helper, of_property_match_string,
- * of_property_count_elems_of_size), v6.8.
+ * Kernel: include/linux/of.h (struct device_node, of_property_read_bool,
+ * of_property_read_string_index), drivers/of/base.c (of_find_property,
+ * __of_device_is_compatible, __of_device_is_available, of_n_addr_cells, of_n_size_cells),
+ * drivers/of/property.c (the value decoders, in of-property.ts), drivers/of/address.c
+ * (reg and translation, in of-address.ts), v6.8.
  *
  * A node owns its children in source order (an array, plus a map from full name for
  * lookups) and its properties in source order (an array, plus a map from name). A property

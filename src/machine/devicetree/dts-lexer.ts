@@ -42,7 +42,8 @@ export class DtsSyntaxError extends Error {
 /** Characters of node names, property names and labels (each kind is checked afterwards). */
 const NAME_CHAR = /[A-Za-z0-9,._+*#?@-]/;
 const LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DIRECTIVES = /^#\s*(include|define|undef|ifdef|ifndef|if|elif|else|endif|pragma|error)\b/;
+const DIRECTIVES =
+  /^#\s*(include|define|undef|ifdef|ifndef|if|elif|else|endif|pragma|error)(?=[\s"<]|$)/;
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
   n: 10,
   t: 9,
@@ -169,6 +170,13 @@ export class DtsScanner {
   readWord(): string {
     const start = this.pos;
     while (this.pos < this.src.length && NAME_CHAR.test(this.src.charAt(this.pos))) this.pos++;
+    return this.src.slice(start, this.pos);
+  }
+
+  /** Read a run of label characters (`[A-Za-z0-9_]`, as after `&`); '' when there is none. */
+  readLabel(): string {
+    const start = this.pos;
+    while (this.pos < this.src.length && /[A-Za-z0-9_]/.test(this.src.charAt(this.pos))) this.pos++;
     return this.src.slice(start, this.pos);
   }
 

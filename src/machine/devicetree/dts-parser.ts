@@ -147,7 +147,8 @@ class DtsParser {
       }
       const at = s.pos;
       if (s.eat('}')) {
-        s.expect(';', `after '}' closing node '${b.node.path}'`);
+        s.skipTrivia();
+        if (!s.eat(';')) throw s.error(`expected ';' after '}' closing node '${b.node.path}'`);
         stack.pop();
         continue;
       }
@@ -226,10 +227,9 @@ class DtsParser {
 
   #parseProperty(b: Block, name: string, at: number): void {
     const s = this.#s;
-    const where = b.node.path;
     if (!PROP_NAME.test(name)) throw s.error(`invalid property name '${name}'`, at);
     if (b.sawChild) throw s.error(`property '${name}' must come before the child nodes`, at);
-    if (b.props.has(name)) throw s.error(`duplicate property '${name}' in '${where}'`, at);
+    if (b.props.has(name)) throw s.error(`duplicate property '${name}' in '${b.node.path}'`, at);
     b.props.add(name);
     let pieces: ValuePiece[] = [];
     if (s.eat('=')) {
@@ -315,8 +315,8 @@ class DtsParser {
       s.pos = close + 1;
       return { kind, target: path, at };
     }
-    const label = s.readWord();
-    if (!isLabel(label)) throw s.error(`expected a label after '&', found '${label}'`, at);
+    const label = s.readLabel();
+    if (!isLabel(label)) throw s.error("expected a label or '{/path}' after '&'", at);
     return { kind, target: label, at };
   }
 

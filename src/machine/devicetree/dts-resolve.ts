@@ -80,11 +80,12 @@ function reserveExplicit(
     const prop = node.property(name);
     if (prop === undefined) continue;
     const at = inp.propAt.get(prop) ?? 0;
-    const where = `'${name}' of '${node.path}'`;
-    if (inp.pending.has(prop)) throw s.error(`${where} must be a number, not a reference`, at);
-    if (prop.value.length !== 4) throw s.error(`${where} must be exactly one cell`, at);
+    const where = (): string => `'${name}' of '${node.path}'`; // lazy: path is O(depth)
+    if (inp.pending.has(prop)) throw s.error(`${where()} must be a number, not a reference`, at);
+    if (prop.value.length !== 4) throw s.error(`${where()} must be exactly one cell`, at);
     const v = be32At(prop.value, 0);
-    if (v === 0 || v === 0xffffffff) throw s.error(`${where} is an invalid phandle ${hex(v)}`, at);
+    if (v === 0 || v === 0xffffffff)
+      throw s.error(`${where()} is an invalid phandle ${hex(v)}`, at);
     if (value !== 0 && v !== value) {
       throw s.error(`'phandle' and 'linux,phandle' of '${node.path}' differ`, at);
     }

@@ -95,16 +95,18 @@ export function readSizeCells(np: DeviceNode): number {
 }
 
 /**
- * Read `n` cells at cell index `cell` of `value` as one number (of_read_number()).
- * @throws {RangeError} when the number is above 2^53 - 1.
+ * Read `n` cells at cell index `cell` of `value` as one number: the last two cells, as
+ * of_read_number() keeps the low 64 bits.
+ * @returns the number, or -1 when it is above 2^53 - 1.
  */
-export function readNumber(value: Uint8Array, cell: number, n: number, what: string): number {
+export function readNumber(value: Uint8Array, cell: number, n: number): number {
   let r = 0;
   for (let i = Math.max(0, n - 2); i < n; i++) r = r * TWO_32 + be32At(value, (cell + i) * 4);
-  if (!Number.isSafeInteger(r)) {
-    throw new RangeError(`${what}: value 0x${r.toString(16)} is above 2^53 - 1`);
-  }
-  return r;
+  return Number.isSafeInteger(r) ? r : -1;
+}
+
+function tooBig(np: DeviceNode, what: string): RangeError {
+  return new RangeError(`${np.path} ${what}: value is above 2^53 - 1`);
 }
 
 /**
@@ -120,16 +122,17 @@ export function readReg(np: DeviceNode): RegEntry[] {
   if (p === undefined) return [];
   const na = np.addressCells();
   const ns = np.sizeCells();
-  const path = np.path;
   if (na < 1 || na > OF_MAX_ADDR_CELLS || ns > OF_MAX_ADDR_CELLS) {
-    throw new RangeError(`${path}: bad cell count #address-cells=${na} #size-cells=${ns}`);
+    throw new RangeError(`${np.path}: bad cell count #address-cells=${na} #size-cells=${ns}`);
   }
   const one = na + ns;
   const nr = Math.floor(p.value.length / 4 / one);
   const out: RegEntry[] = [];
   for (let i = 0; i < nr; i++) {
-    const address = readNumber(p.value, i * one, na, `${path} reg[${i}] address`);
-    const size = ns === 0 ? 0 : readNumber(p.value, i * one + na, ns, `${path} reg[${i}] size`);
+    const address = readNumber(p.value, i * one, na);
+    const size = ns === 0 ? 0 : readNumber(p.value, i * one + na, ns);
+    if (address < 0) throw tooBig(np, `reg[${i}] address`);
+    if (size < 0) throw tooBig(np, `reg[${i}] size`);
     out.push({ address, size });
   }
   return out;
@@ -149,13 +152,14 @@ function translateOne(bus: DeviceNode, addr: number, na: number, ns: number, pna
   if (ranges.value.length === 0) return addr; // empty ranges: 1:1
   const one = na + pna + ns;
   const nr = Math.floor(ranges.value.length / 4 / one);
-  const what = `${bus.path} ranges`;
   for (let i = 0; i < nr; i++) {
-    const child = readNumber(ranges.value, i * one, na, what);
-    const size = readNumber(ranges.value, i * one + na + pna, ns, what);
+    const child = readNumber(ranges.value, i * one, na);
+    const size = readNumber(ranges.value, i * one + na + pna, ns);
+    const parent = readNumber(ranges.value, i * one + na, pna);
+    if (child < 0 || size < 0 || parent < 0) throw tooBig(bus, `ranges[${i}]`);
     if (addr < child || addr >= child + size) continue;
-    const result = readNumber(ranges.value, i * one + na, pna, what) + (addr - child);
-    if (!Number.isSafeInteger(result)) throw new RangeError(`${what}: result above 2^53 - 1`);
+    const result = parent + (addr - child);
+    if (!Number.isSafeInteger(result)) throw tooBig(bus, `ranges[${i}] translation`);
     return result;
   }
   return OF_BAD_ADDR;
