@@ -195,7 +195,7 @@ test('values are stored as flattened-tree bytes: big-endian cells, NUL-terminate
 // ── Readers ─────────────────────────────────────────────────────────────────
 
 test('readU32 reads a cell by index and returns -EINVAL / -EOVERFLOW without writing out', () => {
-  const n = one('a = <7 0xffffffff>; b; s = "xy";');
+  const n = one('a = <7 0xffffffff>; b; s = "xyz";');
   const out: OfOut<number> = { value: -5 };
   assert.equal(n.readU32('a', out), 0);
   assert.equal(out.value, 7);
@@ -206,7 +206,7 @@ test('readU32 reads a cell by index and returns -EINVAL / -EOVERFLOW without wri
   assert.equal(n.readU32('a', out, 2), -EOVERFLOW);
   assert.equal(n.readU32('b', out), -EOVERFLOW, 'an empty property is too short, as in Linux');
   assert.equal(n.readU32('s', out), 0, 'three bytes plus NUL make one cell');
-  assert.equal(out.value, 0x78790000);
+  assert.equal(out.value, 0x78797a00);
   assert.equal(n.readU32('a', out, 3), -EOVERFLOW);
 });
 
@@ -364,7 +364,10 @@ test('reg decodes (address, size) pairs with the parent bus cell counts', () => 
     { address: 3, size: 4 },
   ]);
   assert.deepEqual(node(t2, '/w/ok').reg(), [{ address: 2 ** 53 - 1, size: 1 }]);
-  assert.throws(() => node(t2, '/w/big').reg(), /\/w\/big reg\[0\] address: .*above 2\^53/);
+  assert.throws(
+    () => node(t2, '/w/big').reg(),
+    /^RangeError: \/w\/big reg\[0\] address: value is above 2\^53 - 1$/,
+  );
 });
 
 test('translateAddress maps through each bus ranges up to the root', () => {
@@ -530,6 +533,13 @@ test('an override drops the references of the value it replaces', () => {
   assert.equal(node(t, '/a').phandle, 0, 'no longer referenced');
 });
 
+test('a label given again to the same node is no duplicate', () => {
+  const t = parseDts('/ { a: n { }; }; / { a: n { }; }; &a { m { }; };');
+  assert.deepEqual(node(t, '/n').labels, ['a']);
+  assert.equal(t.findNodeByLabel('a'), node(t, '/n'));
+  assert.equal(node(t, '/n/m').parent, node(t, '/n'));
+});
+
 test('a cell reference may name a label defined later; a second label joins the first', () => {
   const t = parseDts('/ { u { x = <&late>; }; }; / { l1: late: l { }; };');
   assert.deepEqual(cells(node(t, '/u'), 'x'), [1]);
@@ -568,7 +578,7 @@ test('/delete-node/ and /delete-property/ remove nodes, properties and labels', 
 test('a reference to a deleted node is an unknown label; one held by a deleted node is not', () => {
   assert.equal(
     errorMessage('/ { x: x { }; u { p = <&x>; }; };\n/delete-node/ &x;\n'),
-    "board.dts:1:22: reference to unknown label '&x'",
+    "board.dts:1:24: reference to unknown label '&x'",
   );
   const t = parseDts('/ { u { p = <&nowhere>; }; };\n/delete-node/ &{/u};\n');
   assert.equal(t.findNodeByPath('/u'), null);
@@ -578,9 +588,7 @@ test('a reference to a deleted node is an unknown label; one held by a deleted n
 
 test('string escapes, non-ASCII text and string lists become the right bytes', () => {
   const n = one(String.raw`s = "q\"b\\n\n\t\x41\x7\101\0z"; u = "é"; l = "a", "b";`);
-  assert.deepEqual(bytes(n, 's'), [
-    0x71, 0x22, 0x62, 0x5c, 0x6e, 10, 9, 0x41, 7, 0x41, 0, 0x7a, 0,
-  ]);
+  assert.deepEqual(bytes(n, 's'), [0x71, 0x22, 0x62, 0x5c, 0x6e, 10, 9, 0x41, 7, 0x41, 0, 0x7a, 0]);
   assert.deepEqual(bytes(n, 'u'), [0xc3, 0xa9, 0]);
   const out: OfOut<string> = { value: '' };
   assert.equal(n.readString('u', out), 0);
@@ -645,25 +653,61 @@ test('DtsSyntaxError carries file, line, column and the bare reason', () => {
 });
 
 const ERRORS: ReadonlyArray<[what: string, src: string, message: string]> = [
-  ['duplicate label', '/ {\n\ta: foo { };\n\ta: bar { };\n};', "3:2: duplicate label 'a': already on '/foo' (2:2)"],
+  [
+    'duplicate label',
+    '/ {\n\ta: foo { };\n\ta: bar { };\n};',
+    "3:2: duplicate label 'a': already on '/foo' (2:2)",
+  ],
   ['unknown label in cells', '/ {\n\tx = <&nope>;\n};', "2:7: reference to unknown label '&nope'"],
   ['unknown label as a path', '/ { x = &nope; };', "1:9: reference to unknown label '&nope'"],
   ['unknown path in cells', '/ { x = <&{/a/b}>; };', "1:10: reference to unknown path '&{/a/b}'"],
   ['unknown label in override', '/ { };\n&nope { };', "2:1: unknown label 'nope'"],
   ['override before its label', '&l { };\n/ { l: n { }; };', "1:1: unknown label 'l'"],
-  ['unterminated string', '/ {\n\tmodel = "abc;\n};', "2:10: unterminated string: missing closing '\"'"],
+  [
+    'unterminated string',
+    '/ {\n\tmodel = "abc;\n};',
+    "2:10: unterminated string: missing closing '\"'",
+  ],
   ['unterminated comment', '/ { /* never\n };', "1:5: unterminated comment: '/*' is never closed"],
-  ['unterminated block', '/ {\n\tfoo {\n\t\tbar;\n', "2:6: unterminated node '/foo': this '{' is never closed"],
+  [
+    'unterminated block',
+    '/ {\n\tfoo {\n\t\tbar;\n',
+    "2:6: unterminated node '/foo': this '{' is never closed",
+  ],
   ['unterminated cell list', '/ {\n\tx = <1 2', "2:6: unterminated cell list: '<' is never closed"],
-  ['unterminated byte string', '/ {\n\tx = [00 11', "2:6: unterminated byte string: '[' is never closed"],
-  ['cell over 0xffffffff', '/ {\n\tx = <1 0x100000000>;\n};', '2:9: cell value 0x100000000 does not fit in 32 bits'],
-  ['expression over 32 bits', '/ { x = <(1 << 32)>; };', '1:10: cell value 0x100000000 does not fit in 32 bits'],
-  ['literal over 2^53', '/ { x = <(0x20000000000000)>; };', "1:11: integer literal '0x20000000000000' is too large (above 2^53 - 1)"],
+  [
+    'unterminated byte string',
+    '/ {\n\tx = [00 11',
+    "2:6: unterminated byte string: '[' is never closed",
+  ],
+  [
+    'cell over 0xffffffff',
+    '/ {\n\tx = <1 0x100000000>;\n};',
+    '2:9: cell value 0x100000000 does not fit in 32 bits',
+  ],
+  [
+    'expression over 32 bits',
+    '/ { x = <(1 << 32)>; };',
+    '1:10: cell value 0x100000000 does not fit in 32 bits',
+  ],
+  [
+    'literal over 2^53',
+    '/ { x = <(0x20000000000000)>; };',
+    "1:11: integer literal '0x20000000000000' is too large (above 2^53 - 1)",
+  ],
   ['division by zero', '/ { x = <(1 / 0)>; };', '1:13: division by zero in expression'],
   ['bad integer', '/ { x = <0x1g>; };', "1:10: invalid integer literal '0x1g'"],
-  ['bad token in cells', '/ { x = <1 foo>; };', "1:12: expected a number, '&label', '(expr)' or '>' in cells, found 'f'"],
-  ['missing ) in expression', '/ { x = <(1 + 2>; };', "1:16: expected ')' to close the expression"],
-  ['#include', '#include "soc.dtsi"\n/ { };', '1:1: #include is not supported: pass the included text inline'],
+  [
+    'bad token in cells',
+    '/ { x = <1 foo>; };',
+    "1:12: expected a number, '&label', '(expr)' or '>' in cells, found 'f'",
+  ],
+  ['missing ) in expression', '/ { x = <(1 + 2; };', "1:16: expected ')' to close the expression"],
+  [
+    '#include',
+    '#include "soc.dtsi"\n/ { };',
+    '1:1: #include is not supported: pass the included text inline',
+  ],
   ['#define', '  #define X 1\n/ { };', "1:3: preprocessor directive '#define' is not supported"],
   ['/include/', '/include/ "soc.dtsi"\n/ { };', "1:1: '/include/' is not supported"],
   ['/memreserve/', '/dts-v1/;\n/memreserve/ 0 1;', "2:1: '/memreserve/' is not supported"],
@@ -673,18 +717,63 @@ const ERRORS: ReadonlyArray<[what: string, src: string, message: string]> = [
   ['/dts-v1/ after a node', '/ { };\n/dts-v1/;', "2:1: '/dts-v1/' must come before the first node"],
   ['duplicate property', '/ { a; a; };', "1:8: duplicate property 'a' in '/'"],
   ['duplicate node in one block', '/ { n { }; n { }; };', "1:12: duplicate node 'n' in '/'"],
-  ['property after a child', '/ { n { }; p; };', "1:12: property 'p' must come before the child nodes"],
+  [
+    'property after a child',
+    '/ { n { }; p; };',
+    "1:12: property 'p' must come before the child nodes",
+  ],
   ['invalid node name', '/ { a@b@c { }; };', "1:5: invalid node name 'a@b@c'"],
   ['invalid property name', '/ { a@b; };', "1:5: invalid property name 'a@b'"],
   ['label on a property', '/ { l: p = <1>; };', '1:5: labels on properties are not supported'],
   ['name without a value', '/ { p = <1> q; };', "1:13: expected ';' after property 'p'"],
-  ['garbage at top level', '/ { };\nfoo', "2:1: expected '/ {', '&label {' or a directive, found 'f'"],
+  [
+    'garbage at top level',
+    '/ { };\nfoo',
+    "2:1: expected '/ {', '&label {' or a directive, found 'f'",
+  ],
   ['unknown escape', '/ { s = "\\q"; };', "1:10: unknown escape sequence '\\q' in string"],
-  ['bad byte string', '/ { b = [0g]; };', "1:10: expected two hex digits or ']' in byte string, found '0g'"],
-  ['explicit phandle 0', '/ { n { phandle = <0>; }; };', "1:9: 'phandle' of '/n' is an invalid phandle 0x0"],
-  ['duplicate explicit phandle', '/ { a { phandle = <3>; }; b { phandle = <3>; }; };', "1:31: duplicate phandle 0x3: '/b' and '/a'"],
-  ['phandle of two cells', '/ { a { phandle = <1 2>; }; };', "1:9: 'phandle' of '/a' must be exactly one cell"],
-  ['deleting the root', '/ { r: x { }; };\n/delete-node/ &{/};', '2:1: the root node cannot be deleted'],
+  [
+    'bad byte string',
+    '/ { b = [0g]; };',
+    "1:10: expected two hex digits or ']' in byte string, found '0g'",
+  ],
+  [
+    'explicit phandle 0',
+    '/ { n { phandle = <0>; }; };',
+    "1:9: 'phandle' of '/n' is an invalid phandle 0x0",
+  ],
+  [
+    'duplicate explicit phandle',
+    '/ { a { phandle = <3>; }; b { phandle = <3>; }; };',
+    "1:31: duplicate phandle 0x3: '/b' and '/a'",
+  ],
+  [
+    'phandle of two cells',
+    '/ { a { phandle = <1 2>; }; };',
+    "1:9: 'phandle' of '/a' must be exactly one cell",
+  ],
+  ['bad reference', '/ { x = <& a>; };', "1:10: expected a label or '{/path}' after '&'"],
+  ['unclosed path reference', '/ { x = <&{/a>; };', "1:10: expected '&{/absolute/path}'"],
+  [
+    '/delete-node/ of a bare name at top level',
+    '/ { };\n/delete-node/ x;',
+    "2:15: expected '&label' or '&{/path}' after '/delete-node/'",
+  ],
+  [
+    'phandle and linux,phandle differ',
+    '/ { a { phandle = <1>; linux,phandle = <2>; }; };',
+    "1:24: 'phandle' and 'linux,phandle' of '/a' differ",
+  ],
+  [
+    'phandle holding a reference',
+    '/ { a: a { phandle = <&a>; }; };',
+    "1:12: 'phandle' of '/a' must be a number, not a reference",
+  ],
+  [
+    'deleting the root',
+    '/ { r: x { }; };\n/delete-node/ &{/};',
+    '2:1: the root node cannot be deleted',
+  ],
 ];
 
 for (const [what, src, message] of ERRORS) {
@@ -697,7 +786,8 @@ for (const [what, src, message] of ERRORS) {
 
 test('a 10,000-node tree, wide or deep, parses and resolves every reference', () => {
   const wide: string[] = ['/ {'];
-  for (let i = 0; i < 10000; i++) wide.push(`n${i}: node@${i} { reg = <${i}>; p = <&n${9999 - i}>; };`);
+  for (let i = 0; i < 10000; i++)
+    wide.push(`n${i}: node@${i} { reg = <${i}>; p = <&n${9999 - i}>; };`);
   wide.push('};');
   const t = parseDts(wide.join('\n'));
   assert.equal(t.allNodes().length, 10001);

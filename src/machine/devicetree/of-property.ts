@@ -14,19 +14,12 @@
  * property has a zero-length value. Failures use the kernel's negative errno values, and
  * results go to a caller-owned out-parameter `{ value }` ({@link OfOut}), as DESIGN.md's
  * conventions table does for a C `T *p`; `out.value` is written only on success.
- *
- * DEVIATION: ENODATA, EOVERFLOW and EILSEQ live here until base/errno.ts has them.
  */
 
-import { EINVAL, ERANGE } from '../../base/errno.js';
+import { EILSEQ, EINVAL, ENODATA, EOVERFLOW, ERANGE } from '../../base/errno.js';
 import { be32At } from './of-address.js';
 
-/** No data available (Linux ENODATA, 61). */
-export const ENODATA = 61;
-/** Value too large for the data type (Linux EOVERFLOW, 75). */
-export const EOVERFLOW = 75;
-/** Illegal byte sequence (Linux EILSEQ, 84): a string without its NUL. */
-export const EILSEQ = 84;
+export { ENODATA, EOVERFLOW, EILSEQ } from '../../base/errno.js';
 
 /** A caller-owned out-parameter, the kernel's `T *out_value`. Written only on success. */
 export interface OfOut<T> {
