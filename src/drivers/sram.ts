@@ -44,6 +44,7 @@ function context(m: Machine): DevmContext {
     log: m.log,
     memory: { memset: (addr, c, n) => m.mmu.fill(addr, c, n) },
     allocFails: () => m.faults.shouldFail('kmalloc'),
+    chunkAllocFails: () => m.faults.shouldFail('page'),
   };
 }
 

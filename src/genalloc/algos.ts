@@ -226,4 +226,3 @@ export function isBuiltinAlgo(algo: GenPoolAlgo): boolean {
     algo === gen_pool_best_fit
   );
 }
-

@@ -44,7 +44,11 @@ export function checkInvariants(pool: GenPool): void {
       fresh.rebuild(chunk.bits);
       const tree = chunk.tree;
       for (let n = 1; n < 2 * fresh.leaves; n++) {
-        if (fresh.pre(n) !== tree.pre(n) || fresh.suf(n) !== tree.suf(n) || fresh.max(n) !== tree.max(n)) {
+        if (
+          fresh.pre(n) !== tree.pre(n) ||
+          fresh.suf(n) !== tree.suf(n) ||
+          fresh.max(n) !== tree.max(n)
+        ) {
           const id = n >= fresh.leaves ? 'T1' : 'T2';
           throw new InvariantError(
             `${id}: ${at}: fit-tree node ${n} stores (${tree.pre(n)}, ${tree.suf(n)}, ${tree.max(n)}), computed (${fresh.pre(n)}, ${fresh.suf(n)}, ${fresh.max(n)})`,
@@ -70,7 +74,9 @@ export function checkInvariants(pool: GenPool): void {
         const [l0, s0] = entries[i - 1]!;
         const [l1, s1] = entries[i]!;
         if (!(l0 < l1 || (l0 === l1 && s0 < s1))) {
-          throw new InvariantError(`R1: ${at}: run index out of order at ${i}: (${l0},${s0}) (${l1},${s1})`);
+          throw new InvariantError(
+            `R1: ${at}: run index out of order at ${i}: (${l0},${s0}) (${l1},${s1})`,
+          );
         }
       }
       const actual: string[] = [];

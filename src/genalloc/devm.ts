@@ -41,6 +41,8 @@ export interface DevmContext {
   readonly memory: PoolMemory;
   /** The machine's kmalloc fault check: true when the pool's allocation must fail. */
   readonly allocFails: () => boolean;
+  /** The machine's page fault check, asked before each chunk (gen_pool_add's vzalloc). */
+  readonly chunkAllocFails: () => boolean;
 }
 
 /**
@@ -60,7 +62,13 @@ export function devmGenPoolCreate(
   if (!Number.isInteger(min_alloc_order) || min_alloc_order < 0 || min_alloc_order > 40) {
     return -ENOMEM; // gen_pool_create's failure is reported as -ENOMEM by devm_gen_pool_create
   }
-  const pool = new GenPool(min_alloc_order, { nid, name, log: ctx.log, memory: ctx.memory });
+  const pool = new GenPool(min_alloc_order, {
+    nid,
+    name,
+    log: ctx.log,
+    memory: ctx.memory,
+    chunkAllocFails: ctx.chunkAllocFails,
+  });
   dev.devresAdd(RELEASE, pool, (data) => (data as GenPool).destroy());
   return pool;
 }

@@ -102,6 +102,12 @@ export interface GenPoolOptions {
    * @defaultValue null
    */
   readonly memory?: PoolMemory | null;
+  /**
+   * Asked before each chunk is allocated (the kernel's vzalloc_node in gen_pool_add_owner):
+   * true makes gen_pool_add fail with -ENOMEM. A machine passes its fault injector here.
+   * @defaultValue null (never fails)
+   */
+  readonly chunkAllocFails?: (() => boolean) | null;
 }
 
 /** Options of {@link GenPool.addMemory}. */
@@ -158,6 +164,7 @@ export class GenPool implements GenPoolAlgoPool {
   readonly #perUnit: number;
   readonly #chunks: GenPoolChunk[] = [];
   readonly #memory: PoolMemory | null;
+  readonly #chunkAllocFails: (() => boolean) | null;
   #algo: GenPoolAlgo = gen_pool_first_fit;
   #data: unknown = null;
   #destroyed = false;
@@ -187,6 +194,7 @@ export class GenPool implements GenPoolAlgoPool {
     this.log = options.log ?? new KernelLog();
     this.indexed = options.index ?? true;
     this.#memory = options.memory ?? null;
+    this.#chunkAllocFails = options.chunkAllocFails ?? null;
   }
 
   // ── Chunks ─────────────────────────────────────────────────────────────────
@@ -233,9 +241,10 @@ export class GenPool implements GenPoolAlgoPool {
    *   be added (the errno is in the message).
    */
   addMemory(backing: ChunkBacking, options: AddMemoryOptions = {}): GenPoolChunk {
-    const length = backing instanceof ArrayBuffer || isSab(backing)
-      ? backing.byteLength
-      : backing.buffer.byteLength;
+    const length =
+      backing instanceof ArrayBuffer || isSab(backing)
+        ? backing.byteLength
+        : backing.buffer.byteLength;
     const byteOffset = options.byteOffset ?? 0;
     const size = options.size ?? length - byteOffset;
     if (!isByteCount(byteOffset) || !isByteCount(size) || byteOffset + size > length) {
@@ -276,6 +285,7 @@ export class GenPool implements GenPoolAlgoPool {
     }
     if (Math.floor(size / this.#unit) > MAX_BITMAP_BITS) return -ENOMEM;
     if (this.#chunks.length >= MAX_CHUNKS) return -ENOMEM;
+    if (this.#chunkAllocFails !== null && this.#chunkAllocFails()) return -ENOMEM;
     const chunk = new GenPoolChunk(
       virt,
       phys,
@@ -344,7 +354,12 @@ export class GenPool implements GenPoolAlgoPool {
    * @throws {KernelBug} when a custom algorithm returns a run past the end of the map or
    *   keeps returning a taken run.
    */
-  allocAlgoOwner(size: number, algo: GenPoolAlgo, data: unknown, owner: Out<unknown> | null): number {
+  allocAlgoOwner(
+    size: number,
+    algo: GenPoolAlgo,
+    data: unknown,
+    owner: Out<unknown> | null,
+  ): number {
     if (owner !== null) owner.value = null;
     if (!(size > 0) || !Number.isSafeInteger(size)) return 0; // 0, negative, NaN, 1.5
     const unit = this.#unit;
@@ -402,7 +417,13 @@ export class GenPool implements GenPoolAlgoPool {
    * call set and ask the algorithm again from the failed position (not +1). On one thread
    * only a custom algorithm that returns a taken run gets here. (Cold path.)
    */
-  #claimRetry(chunk: GenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number, first: number): number {
+  #claimRetry(
+    chunk: GenPoolChunk,
+    algo: GenPoolAlgo,
+    data: unknown,
+    nbits: number,
+    first: number,
+  ): number {
     const endBit = chunk.nbits;
     let startBit = first;
     for (let tries = 0; ; tries++) {
@@ -575,7 +596,6 @@ export class GenPool implements GenPoolAlgoPool {
     }
     this.#bug('gen_pool_free_owner', message);
   }
-
 
   // ── Queries ────────────────────────────────────────────────────────────────
 

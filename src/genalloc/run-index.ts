@@ -333,7 +333,8 @@ export class RunIndex {
     }
     for (const [len, start] of runs) {
       const k = this.#byStart.get(start);
-      if (k === -1 || this.#byEnd.get(start + len) !== k) return `run ${len}@${start} is not mapped`;
+      if (k === -1 || this.#byEnd.get(start + len) !== k)
+        return `run ${len}@${start} is not mapped`;
     }
     return '';
   }

@@ -118,7 +118,12 @@ function searchAligned(chunk: GenPoolChunk, nbits: number, align: number, off: n
 }
 
 /** gen_pool_fixed_alloc without the scan: the run at the offset is free, or no fit. */
-function searchFixed(pool: GenPoolAlgoPool, chunk: GenPoolChunk, offset: number, nbits: number): number {
+function searchFixed(
+  pool: GenPoolAlgoPool,
+  chunk: GenPoolChunk,
+  offset: number,
+  nbits: number,
+): number {
   const unit = 2 ** pool.min_alloc_order;
   if (offset % unit !== 0) {
     warnFixedOffset(pool, offset);
@@ -144,7 +149,12 @@ export function runStartFor(chunk: GenPoolChunk, startBit: number): number {
  * from the free run starting at runStart.
  * @throws {InvariantError} when the run index has no such run (a kmem bug).
  */
-export function indexAfterClaim(chunk: GenPoolChunk, startBit: number, nbits: number, runStart: number): void {
+export function indexAfterClaim(
+  chunk: GenPoolChunk,
+  startBit: number,
+  nbits: number,
+  runStart: number,
+): void {
   if (chunk.tree !== null) chunk.tree.update(chunk.bits, startBit, nbits);
   if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
   if (chunk.runs !== null && !chunk.runs.claim(runStart, startBit, startBit + nbits)) {

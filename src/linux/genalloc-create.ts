@@ -20,11 +20,12 @@ export function genPoolCreateWithLog(
   nid: number,
   log: KernelLog | null,
   memory: PoolMemory | null = null,
+  chunkAllocFails: (() => boolean) | null = null,
 ): GenPool | null {
   if (!Number.isInteger(min_alloc_order) || min_alloc_order < 0 || min_alloc_order > 40) {
     return null;
   }
   return log === null
-    ? new GenPool(min_alloc_order, { nid, memory })
-    : new GenPool(min_alloc_order, { nid, log, memory });
+    ? new GenPool(min_alloc_order, { nid, memory, chunkAllocFails })
+    : new GenPool(min_alloc_order, { nid, log, memory, chunkAllocFails });
 }

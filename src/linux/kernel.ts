@@ -34,9 +34,13 @@ function buildKernel(machine: Machine) {
     ...dmapoolApi(machine),
     /** Kernel: gen_pool_create(), logging to this machine's dmesg; zalloc zeroes machine memory. */
     gen_pool_create(min_alloc_order: number, nid: number): GenPool | null {
-      return genPoolCreateWithLog(min_alloc_order, nid, machine.log, {
-        memset: (addr, c, n) => machine.mmu.fill(addr, c, n),
-      });
+      return genPoolCreateWithLog(
+        min_alloc_order,
+        nid,
+        machine.log,
+        { memset: (addr, c, n) => machine.mmu.fill(addr, c, n) },
+        () => machine.faults.shouldFail('page'),
+      );
     },
     /** The machine's kernel log lines. */
     dmesg(): string[] {

@@ -36,6 +36,7 @@ export function machineApi(m: Machine) {
     log: m.log,
     memory: { memset: (addr: number, c: number, n: number) => m.mmu.fill(addr, c, n) },
     allocFails: () => m.faults.shouldFail('kmalloc'),
+    chunkAllocFails: () => m.faults.shouldFail('page'),
   };
   const tree = () => m.platform.tree;
   return {
