@@ -10,6 +10,7 @@
  * (6.3+); include/linux/poison.h (POOL_POISON_FREED, POOL_POISON_ALLOCATED).
  */
 
+import type { KernelLog } from '../base/log.js';
 import { kaddr, PAGE_OFFSET } from '../machine/layout.js';
 import type { PhysMem } from '../machine/phys-mem.js';
 import { pad } from '../machine/dma.js';
@@ -29,11 +30,13 @@ export function poisonPage(phys: PhysMem, physAddr: number, allocation: number):
 
 /**
  * pool_check_block: report a block whose free poison was overwritten, then poison it as
- * allocated unless it is about to be zeroed.
+ * allocated unless it is about to be zeroed. The dump rows go to `log` without the
+ * device prefix: print_hex_dump(KERN_ERR, "", DUMP_PREFIX_OFFSET, ...) is a bare printk.
  */
 export function checkBlockOnAlloc(
   pool: DmaPool,
   phys: PhysMem,
+  log: KernelLog,
   block: number,
   zero: boolean,
 ): void {
@@ -43,7 +46,7 @@ export function checkBlockOnAlloc(
     if (data[i] === POOL_POISON_FREED) continue;
     pool.dev.err('pool_check_block', `pool_check_block ${pool.name}, ${kaddr(block)} (corrupted)`);
     const lines = hexDumpLines(data);
-    for (let l = 0; l < lines.length; l++) pool.dev.err('print_hex_dump', lines[l]!);
+    for (let l = 0; l < lines.length; l++) log.err('print_hex_dump', lines[l]!);
     break;
   }
   if (!zero) phys.fill(p, POOL_POISON_ALLOCATED, pool.size);

@@ -274,7 +274,7 @@ export class DmaPool {
     this.nr_active++;
     if (handle !== null) handle.value = dma;
     const zero = (gfp & __GFP_ZERO) !== 0 || this.#initOnAlloc;
-    if (this.#debug) checkBlockOnAlloc(this, this.#phys, block, zero);
+    if (this.#debug) checkBlockOnAlloc(this, this.#phys, this.#m.log, block, zero);
     if (zero) this.#phys.fill(p, 0, this.size);
     return block;
   }

@@ -47,8 +47,9 @@ export interface DevmContext {
 
 /**
  * devm_gen_pool_create(dev, min_alloc_order, nid, name).
- * @returns the pool, -EINVAL (an error pointer) when the device already has a pool of that
- *   name or min_alloc_order is invalid, -ENOMEM when its allocation fails.
+ * @returns the pool; -EINVAL (an error pointer) when the device already has a pool of that
+ *   name; -ENOMEM when its allocation fails or min_alloc_order is outside 0..40 (the
+ *   gen_pool_create failure, which the kernel reports as -ENOMEM).
  */
 export function devmGenPoolCreate(
   dev: Device,

@@ -88,10 +88,13 @@ export class Device {
     return this.name;
   }
 
-  /** The prefix of dev_err/dev_warn lines: driver (or bus) name and device name. */
+  /**
+   * The prefix of dev_err/dev_warn lines: "%s %s" of dev_driver_string (the driver's name,
+   * else the bus name, else "") and the device name — so a device with neither starts with
+   * a space, as in the kernel.
+   */
   get logPrefix(): string {
-    const drv = this.driver?.name ?? this.bus;
-    return drv === '' ? this.name : `${drv} ${this.name}`;
+    return `${this.driver?.name ?? this.bus} ${this.name}`;
   }
 
   /** dev_err(dev, line): log `line` prefixed with the device's names. */
