@@ -9,6 +9,9 @@
  * sram_remove; SRAM_GRANULARITY 32), kernel/resource.c (devm_request_mem_region: -EBUSY
  * when another driver holds the range).
  *
+ * dev_err's %pOF prints a node's full path (/sram@fe000000/pool@1000); the default pool
+ * name is of_node_full_name(), the node's own name@unit.
+ *
  * DEVIATION: no clock, no `export` sysfs file (the `export` property only reserves the
  * region), no protect-exec/ARM-specific variants.
  */
@@ -83,12 +86,12 @@ function readBlocks(dev: Device, np: DeviceNode, start: number, size: number): B
     const regs = child.property('reg') === undefined ? [] : child.reg();
     const cstart = regs.length > 0 ? child.translateAddress(regs[0]!.address) : -1;
     if (cstart < 0) {
-      dev.err('sram_reserve_regions', `could not get address for node ${child.fullName}`);
+      dev.err('sram_reserve_regions', `could not get address for node ${child.path}`);
       return -EINVAL;
     }
     const csize = regs[0]!.size;
     if (cstart < start || cstart + csize > start + size) {
-      dev.err('sram_reserve_regions', `reserved block ${child.fullName} outside the sram area`);
+      dev.err('sram_reserve_regions', `reserved block ${child.path} outside the sram area`);
       return -EINVAL;
     }
     const pool = child.readBool('pool');
@@ -98,7 +101,7 @@ function readBlocks(dev: Device, np: DeviceNode, start: number, size: number): B
       const r = child.readString('label', out);
       if (r === 0) label = out.value;
       else if (r !== -EINVAL) {
-        dev.err('sram_reserve_regions', `${child.fullName} has invalid label name`);
+        dev.err('sram_reserve_regions', `${child.path} has invalid label name`);
         return r;
       }
     }

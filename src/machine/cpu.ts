@@ -117,7 +117,8 @@ export class Cpus {
    */
   mightSleep(file: string, line: number, site: string): boolean {
     if (!this.inAtomic()) return true;
-    const inIrq = this.inInterrupt() ? 1 : 0;
+    // Interrupts are off in hardirq and NMI handlers only; softirqs run with them on.
+    const inIrq = this.inHardirq() ? 1 : 0;
     this.#log.err(site, `BUG: sleeping function called from invalid context at ${file}:${line}`);
     this.#log.err(
       site,

@@ -9,12 +9,18 @@
  * mask; the zone modifiers of the caller are dropped), kernel/dma/direct.c
  * (dma_direct_alloc, __dma_direct_alloc_pages: zone from the mask, retry in ZONE_DMA32 then
  * ZONE_DMA when the pages are not addressable, get_order(size) pages — get_order(0) is
- * out of range, so a zero size fails in the page allocator), kernel/dma/debug.c (the
- * "DMA-API:" lines for frees of memory the device did not allocate, or with another size).
+ * out of range, so a zero size fails in the page allocator), kernel/dma/debug.c
+ * (check_unmap: the buffer is looked up by device and DMA address; err_printk is a WARN
+ * whose line reads "DMA-API: <driver> <device>: ..." for frees of memory the device did
+ * not allocate, or with another size or CPU address).
+ *
+ * DEVIATION: after a DMA-API report the memory is left alone (the kernel reports and then
+ * frees whatever the arguments point at), and every report is shown (dma-debug shows the
+ * first one unless show_all_errors is set).
  */
 
 import type { KernelLog } from '../base/log.js';
-import { hex, PAGE_SIZE } from '../base/units.js';
+import { PAGE_SIZE } from '../base/units.js';
 import type { Device } from './device.js';
 import type { FaultInjector } from './fault-inject.js';
 import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO } from './gfp.js';
@@ -42,6 +48,7 @@ export function getOrder(size: number): number {
 
 /** The coherent DMA allocator of a machine. */
 export class DmaCoherent {
+  /** Per device, its live buffers by DMA address (dma-debug's hash key). */
   readonly #buffers = new WeakMap<Device, Map<number, CoherentBuffer>>();
   readonly #pages: PageAllocator;
   readonly #phys: PhysMem;
@@ -90,7 +97,7 @@ export class DmaCoherent {
       if (dma + Math.max(size, 1) - 1 <= mask) {
         this.#phys.fill(phys, 0, PAGE_SIZE * 2 ** order);
         const vaddr = PAGE_OFFSET + phys;
-        this.#record(dev).set(vaddr, { vaddr, dma, size, pfn, order });
+        this.#record(dev).set(dma, { vaddr, dma, size, pfn, order });
         this.bytesInUse += PAGE_SIZE * 2 ** order;
         this.lastDma = dma;
         return vaddr;
@@ -103,38 +110,47 @@ export class DmaCoherent {
   }
 
   /**
-   * dma_free_coherent(dev, size, vaddr, dma). A NULL `vaddr` is ignored. A free of memory
-   * the device did not allocate, or with another size or bus address, is reported with
-   * the DMA-API debug lines and the memory is left alone.
+   * dma_free_coherent(dev, size, vaddr, dma). A NULL `vaddr` is ignored. A free of a DMA
+   * address the device did not allocate, or with another size or CPU address, is reported
+   * with the DMA-API debug WARNs and the memory is left alone.
    */
   free(dev: Device, size: number, vaddr: number, dma: number): void {
     if (vaddr === 0) return;
     const buffers = this.#record(dev);
-    const b = buffers.get(vaddr);
+    const b = buffers.get(dma);
     if (b === undefined) {
-      dev.err(
-        'check_unmap',
-        `DMA-API: device driver tries to free DMA memory it has not allocated [device address=${pad(dma)}] [size=${size} bytes]`,
+      this.#report(
+        dev,
+        `device driver tries to free DMA memory it has not allocated [device address=${pad(dma)}] [size=${size} bytes]`,
       );
       return;
     }
-    if (b.dma !== dma) {
-      dev.err(
-        'check_unmap',
-        `DMA-API: device driver frees DMA memory with different CPU address [device address=${pad(dma)}] [size=${size} bytes] [cpu alloc address=${hex(b.dma)}] [cpu free address=${hex(dma)}]`,
-      );
-      return;
-    }
+    let bad = false;
     if (b.size !== size) {
-      dev.err(
-        'check_unmap',
-        `DMA-API: device driver frees DMA memory with different size [device address=${pad(dma)}] [map size=${b.size} bytes] [unmap size=${size} bytes]`,
+      this.#report(
+        dev,
+        `device driver frees DMA memory with different size [device address=${pad(dma)}] [map size=${b.size} bytes] [unmap size=${size} bytes]`,
       );
-      return;
+      bad = true;
     }
-    buffers.delete(vaddr);
+    if (b.vaddr !== vaddr) {
+      // "0x%pa": the kernel's format prints the 0x of %pa after its own.
+      this.#report(
+        dev,
+        `device driver frees DMA memory with different CPU address [device address=${pad(dma)}] [size=${size} bytes] [cpu alloc address=0x${pad(b.vaddr - PAGE_OFFSET)}] [cpu free address=0x${pad(vaddr - PAGE_OFFSET)}]`,
+      );
+      bad = true;
+    }
+    if (bad) return;
+    buffers.delete(dma);
     this.bytesInUse -= PAGE_SIZE * 2 ** b.order;
     this.#pages.freePages(b.pfn, b.order);
+  }
+
+  /** err_printk: a WARN whose line names the driver (or bus) and the device. */
+  #report(dev: Device, text: string): void {
+    const drv = dev.driver?.name ?? dev.bus;
+    this.#log.warn('kernel/dma/debug.c', 'check_unmap', `DMA-API: ${drv} ${dev.name}: ${text}`);
   }
 
   /** The device's live coherent buffers, in allocation order. */

@@ -50,8 +50,12 @@ export class FaultInjector {
     return this.#injected;
   }
 
-  /** Called by an allocation site: true when this attempt must fail. */
-  shouldFail(site: FaultSite): boolean {
+  /**
+   * Called by an allocation site: true when this attempt must fail. `quiet` is the
+   * kernel's FAULT_NOWARN (the caller passed __GFP_NOWARN): the failure is injected
+   * without the "FAULT_INJECTION: forcing a failure." line.
+   */
+  shouldFail(site: FaultSite, quiet = false): boolean {
     if (this.#countdown.size === 0) return false;
     const left = this.#countdown.get(site);
     if (left === undefined) return false;
@@ -66,7 +70,7 @@ export class FaultInjector {
       this.#times.delete(site);
     }
     this.#injected++;
-    this.#log.info('should_fail', 'FAULT_INJECTION: forcing a failure.');
+    if (!quiet) this.#log.info('should_fail', 'FAULT_INJECTION: forcing a failure.');
     return true;
   }
 }

@@ -12,7 +12,7 @@
  */
 
 import type { KernelLog } from '../base/log.js';
-import { alignUp, hex, PAGE_SIZE } from '../base/units.js';
+import { alignUp, PAGE_SIZE } from '../base/units.js';
 import { VMALLOC_END } from './layout.js';
 import type { Memmap } from './memmap.js';
 import { PAGE_KERNEL, type PageTable } from './page-table.js';
@@ -74,7 +74,7 @@ export class Ioremap {
         this.#log.warn(
           'arch/x86/mm/ioremap.c',
           '__ioremap_caller',
-          `ioremap on RAM at ${hex(phys)} - ${hex(phys + size - 1)}`,
+          `ioremap on RAM at ${pa(phys)} - ${pa(phys + size - 1)}`,
         );
         return 0;
       }
@@ -103,4 +103,9 @@ export class Ioremap {
   mappings(): ReadonlyMap<number, Mapping> {
     return this.#maps;
   }
+}
+
+/** %pa: a phys_addr_t as 0x and 16 zero-padded hex digits. */
+function pa(phys: number): string {
+  return `0x${phys.toString(16).padStart(16, '0')}`;
 }

@@ -148,6 +148,8 @@ export class Machine {
       this.faults,
       this.cpus,
     );
+    this.pages.initOnAlloc = this.kmalloc.initOnAlloc = options.initOnAlloc ?? false;
+    this.pages.initOnFree = this.kmalloc.initOnFree = options.initOnFree ?? false;
     this.tlbs = new Tlbs(nrCpus);
     this.kernelPageTable = new PageTable();
     for (let i = 0; i < this.ram.length; i++) {

@@ -14,6 +14,11 @@
  * whose count is already zero is a KernelBug (the kernel's VM_BUG_ON_PAGE under
  * CONFIG_DEBUG_VM); freeing with a different order than allocated logs "Bad page state"
  * and leaks the block, as the kernel's free_page_is_bad() does.
+ *
+ * An injected failure (should_fail_alloc_page in prepare_alloc_pages) returns NULL before
+ * any zone is tried, so it gets no warn_alloc line; __GFP_NOWARN also silences its
+ * FAULT_INJECTION line (FAULT_NOWARN). might_alloc() is an inline of
+ * include/linux/sched/mm.h, so that is the file its complaint names.
  */
 
 import { KernelBug } from '../base/errors.js';
@@ -58,6 +63,10 @@ export class PageAllocator {
   readonly #faults: FaultInjector;
   #warnedOrder = false;
   #totalram = 0;
+  /** init_on_alloc: zero every block handed out (set once by the machine at boot). */
+  initOnAlloc = false;
+  /** init_on_free: zero every block given back (set once by the machine at boot). */
+  initOnFree = false;
   /** Pages handed out and not yet freed, per owner tag (for /proc/meminfo and reports). */
   readonly inUse = new Float64Array(8);
 
@@ -118,13 +127,14 @@ export class PageAllocator {
       return -1;
     }
     if (gfpAllowsBlocking(gfp))
-      this.#cpus.mightSleep('mm/page_alloc.c', 4425, 'prepare_alloc_pages');
+      this.#cpus.mightSleep('include/linux/sched/mm.h', 337, 'prepare_alloc_pages');
     if ((gfp & __GFP_DMA) !== 0 && (gfp & __GFP_DMA32) !== 0) {
       throw new KernelBug(
         `alloc_pages: GFP mask ${formatGfp(gfp)} asks for both ZONE_DMA and ZONE_DMA32`,
       );
     }
-    const pfn = this.#faults.shouldFail('page') ? -1 : this.#rmqueue(gfp, order, nid);
+    if (this.#faults.shouldFail('page', (gfp & __GFP_NOWARN) !== 0)) return -1;
+    const pfn = this.#rmqueue(gfp, order, nid);
     if (pfn < 0) {
       if ((gfp & __GFP_NOWARN) === 0) this.#warnAlloc(gfp, order);
       return -1;
@@ -134,7 +144,8 @@ export class PageAllocator {
     const n = 2 ** order;
     this.#memmap.owner.fill(owner, pfn, pfn + n);
     this.inUse[owner]! += n;
-    if ((gfp & __GFP_ZERO) !== 0) this.#phys.fill(pfn * PAGE_SIZE, 0, n * PAGE_SIZE);
+    if ((gfp & __GFP_ZERO) !== 0 || this.initOnAlloc)
+      this.#phys.fill(pfn * PAGE_SIZE, 0, n * PAGE_SIZE);
     return pfn;
   }
 
@@ -206,6 +217,7 @@ export class PageAllocator {
     map.refcount[pfn] = 0;
     map.order[pfn] = -1;
     map.owner.fill(PageOwner.free, pfn, pfn + n);
+    if (this.initOnFree) this.#phys.fill(pfn * PAGE_SIZE, 0, n * PAGE_SIZE);
     this.zoneOf(pfn).buddy.free(pfn, order);
   }
 

@@ -5,8 +5,9 @@
  * released when the driver detaches or the device is unregistered), and the device tree
  * with platform devices created for its nodes.
  *
- * Kernel: drivers/base/dd.c (really_probe: a failed probe releases the devres and logs
- * "probe with driver %s failed with error %d"; device_release_driver), drivers/base/core.c
+ * Kernel: drivers/base/dd.c (really_probe: a failed probe releases the devres;
+ * call_driver_probe's dev_err "probe with driver %s failed with error %d", dev_dbg only
+ * for -EPROBE_DEFER, -ENODEV and -ENXIO; device_release_driver), drivers/base/core.c
  * (device_unregister), drivers/of/platform.c (of_platform_populate: devices for the root's
  * children with a compatible property, recursing into simple-bus nodes;
  * of_device_make_bus_id: "<translated reg address in hex>.<node name>").
@@ -110,12 +111,13 @@ export class Platform {
     dev.driver = driver;
     const ret = driver.probe(dev, this.#machine);
     if (ret < 0) {
+      // call_driver_probe: dev_err while the driver is still bound (its name prefixes the
+      // line); -EPROBE_DEFER, -ENODEV and -ENXIO are only dev_dbg.
+      if (ret !== -517 && ret !== -19 && ret !== -6) {
+        dev.err('call_driver_probe', `probe with driver ${driver.name} failed with error ${ret}`);
+      }
       dev.devresReleaseAll();
       dev.driver = null;
-      this.#log.prWarn(
-        'really_probe',
-        `${driver.name} ${dev.name}: probe with driver ${driver.name} failed with error ${ret}`,
-      );
     }
   }
 

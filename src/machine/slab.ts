@@ -13,6 +13,10 @@
  * the slab's record); a slab is returned to the page allocator as soon as it is empty
  * unless it is its cache's only slab. A double kfree is a KernelBug (SLUB catches it only
  * with debugging on), as is kfree of an address inside an object.
+ *
+ * failslab (the 'kmalloc' fault site) is consulted only for cache allocations, as
+ * should_failslab is in slab_alloc_node: a large kmalloc fails through the page allocator's
+ * site instead. __GFP_NOWARN silences its FAULT_INJECTION line (FAULT_NOWARN).
  */
 
 import { KernelBug } from '../base/errors.js';
@@ -20,7 +24,7 @@ import type { KernelLog } from '../base/log.js';
 import { PAGE_SIZE } from '../base/units.js';
 import type { Cpus } from './cpu.js';
 import type { FaultInjector } from './fault-inject.js';
-import { __GFP_ZERO, gfpAllowsBlocking } from './gfp.js';
+import { __GFP_NOWARN, __GFP_ZERO, gfpAllowsBlocking } from './gfp.js';
 import { kaddr, PAGE_OFFSET } from './layout.js';
 import { type Memmap, PageOwner } from './memmap.js';
 import type { PageAllocator } from './page-alloc.js';
@@ -69,6 +73,10 @@ export class Kmalloc {
   readonly #cpus: Cpus;
   /** Pages held by large kmallocs. */
   largePages = 0;
+  /** init_on_alloc: zero every object handed out (set once by the machine at boot). */
+  initOnAlloc = false;
+  /** init_on_free: zero every object given back (set once by the machine at boot). */
+  initOnFree = false;
 
   constructor(
     pages: PageAllocator,
@@ -92,7 +100,8 @@ export class Kmalloc {
         name: `kmalloc-${size >= 1024 ? `${size / 1024}k` : size}`,
         size,
         order,
-        perSlab: (PAGE_SIZE * 2 ** order) / size,
+        // kmalloc-96 and kmalloc-192 do not divide a page: 42 and 21 objects, as in SLUB.
+        perSlab: Math.floor((PAGE_SIZE * 2 ** order) / size),
         partial: [],
         slabs: 0,
         active: 0,
@@ -120,8 +129,8 @@ export class Kmalloc {
     if (gfpAllowsBlocking(gfp))
       this.#cpus.mightSleep('include/linux/sched/mm.h', 337, 'might_alloc');
     if (size === 0) return ZERO_SIZE_PTR;
-    if (this.#faults.shouldFail('kmalloc')) return 0;
     if (size > KMALLOC_MAX_CACHE_SIZE) return this.#allocLarge(size, gfp, nid);
+    if (this.#faults.shouldFail('kmalloc', (gfp & __GFP_NOWARN) !== 0)) return 0;
     const cache = this.#cacheFor(size);
     let slab = cache.partial.length > 0 ? cache.partial[cache.partial.length - 1]! : null;
     if (slab === null) {
@@ -133,7 +142,8 @@ export class Kmalloc {
     cache.active++;
     if (slab.nfree === 0) cache.partial.pop();
     const addr = PAGE_OFFSET + slab.pfn * PAGE_SIZE + idx * cache.size;
-    if ((gfp & __GFP_ZERO) !== 0) this.#phys.fill(addr - PAGE_OFFSET, 0, cache.size);
+    if ((gfp & __GFP_ZERO) !== 0 || this.initOnAlloc)
+      this.#phys.fill(addr - PAGE_OFFSET, 0, cache.size);
     return addr;
   }
 
@@ -229,6 +239,7 @@ export class Kmalloc {
       throw new KernelBug(`kfree(${kaddr(addr)}): double free of an object of ${cache.name}`);
     }
     slab.used[idx] = 0;
+    if (this.initOnFree) this.#phys.fill(addr - PAGE_OFFSET, 0, cache.size);
     if (slab.nfree === 0) cache.partial.push(slab);
     slab.free[slab.nfree++] = idx;
     cache.active--;

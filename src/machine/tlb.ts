@@ -68,7 +68,8 @@ export class Tlbs {
   flushKernelRange(start: number, end: number, cpu: number): void {
     const first = Math.floor(start / PAGE_SIZE);
     const last = Math.ceil(end / PAGE_SIZE);
-    const full = last - first > TLB_SINGLE_PAGE_FLUSH_CEILING;
+    // x86 compares the bytes asked for: (end - start) > ceiling << PAGE_SHIFT.
+    const full = end - start > TLB_SINGLE_PAGE_FLUSH_CEILING * PAGE_SIZE;
     for (let c = 0; c < this.#entries.length; c++) {
       const m = this.#entries[c]!;
       if (full) m.clear();
