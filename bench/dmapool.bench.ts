@@ -16,8 +16,8 @@
 import { Machine } from '../src/machine/machine.js';
 import '../src/linux/kernel.js';
 import type { DmaPool } from '../src/dmapool/dma-pool.js';
-import { dmapoolTest, NR_TESTS, POOL_PARMS } from '../src/kmods/dmapool-test.js';
-import { repeat, roundNs, type BenchLine } from './harness.js';
+import { dmapoolTest, NR_TESTS, POOL_PARMS, type DmapoolParms } from '../src/kmods/dmapool-test.js';
+import { repeat, roundNs, type BenchLine, type Timing } from './harness.js';
 import { runLiveSet, type WorkloadTarget } from './workloads.js';
 import { PAGE_OFFSET } from '../src/machine/layout.js';
 
@@ -33,7 +33,7 @@ export function dmapoolCases(): DmapoolCase[] {
   for (let i = 0; i < POOL_PARMS.length; i++) {
     const p = POOL_PARMS[i]!;
     cases.push({
-      workload: `D-test size=${p.size} align=${p.align} boundary=${p.boundary}`,
+      workload: dTestName(p),
       impl: 'kmem',
     });
   }
@@ -75,21 +75,9 @@ export function runDmapoolCase(c: DmapoolCase, quick: boolean): BenchLine[] {
       warmup,
       (r) => r.ns / r.ops,
     );
-    return [
-      {
-        workload: c.workload,
-        impl: c.impl,
-        ops: result.ops,
-        ns_per_op: roundNs(timing.min),
-        failed: result.failed,
-        checksum: result.checksum,
-        median_ns: roundNs(timing.median),
-      },
-    ];
+    return [line(c, result.ops, timing, result.failed, result.checksum, {})];
   }
-  const row = POOL_PARMS.find(
-    (p) => c.workload === `D-test size=${p.size} align=${p.align} boundary=${p.boundary}`,
-  );
+  const row = POOL_PARMS.find((p) => c.workload === dTestName(p));
   if (row === undefined) throw new Error(`unknown dmapool workload ${c.workload}`);
   const nrTests = quick ? 5 : NR_TESTS;
   let blocks = 0;
@@ -119,17 +107,31 @@ export function runDmapoolCase(c: DmapoolCase, quick: boolean): BenchLine[] {
     warmup,
     (r) => r.ns / r.ops,
   );
-  return [
-    {
-      workload: c.workload,
-      impl: c.impl,
-      ops: nrTests * blocks,
-      ns_per_op: roundNs(timing.min),
-      failed: 0,
-      checksum: 0,
-      median_ns: roundNs(timing.median),
-      blocks,
-      pages,
-    },
-  ];
+  return [line(c, nrTests * blocks, timing, 0, 0, { blocks, pages })];
+}
+
+/** The WORKLOADS.md name of a dmapool_test row. */
+function dTestName(p: DmapoolParms): string {
+  return `D-test size=${p.size} align=${p.align} boundary=${p.boundary}`;
+}
+
+/** One JSON line: the fastest run as ns_per_op, the median beside it. */
+function line(
+  c: DmapoolCase,
+  ops: number,
+  timing: Timing,
+  failed: number,
+  checksum: number,
+  extra: Record<string, number>,
+): BenchLine {
+  return {
+    workload: c.workload,
+    impl: c.impl,
+    ops,
+    ns_per_op: roundNs(timing.min),
+    failed,
+    checksum,
+    median_ns: roundNs(timing.median),
+    ...extra,
+  };
 }

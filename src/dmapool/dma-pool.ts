@@ -188,7 +188,7 @@ export class DmaPool {
       block === 0 ||
       (gfp & __GFP_ZERO) !== 0 ||
       ((gfp & __GFP_DIRECT_RECLAIM) !== 0 && this.#cpus.preemptCount !== 0) ||
-      !(p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && Math.floor(p) === p)
+      !this.#inDirectMap(p)
     ) {
       return this.#allocSlow(gfp, handle);
     }
@@ -215,15 +215,7 @@ export class DmaPool {
    */
   free(vaddr: number, dma: number): void {
     const p = vaddr - PAGE_OFFSET;
-    if (
-      this.#slow ||
-      !(
-        p >= 0 &&
-        (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) &&
-        Math.floor(p) === p
-      ) ||
-      !(dma >= 0 && dma <= Number.MAX_SAFE_INTEGER)
-    ) {
+    if (this.#slow || !this.#inDirectMap(p) || !(dma >= 0 && dma <= Number.MAX_SAFE_INTEGER)) {
       this.#freeSlow(vaddr, dma);
       return;
     }
@@ -253,24 +245,11 @@ export class DmaPool {
       block = this.next_block;
     }
     const p = block - PAGE_OFFSET;
-    if (!(
-      p >= 0 &&
-      (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) &&
-      Math.floor(p) === p
-    )) {
+    if (!this.#inDirectMap(p)) {
       throw this.#fault(block, false, 'dma_pool_alloc', 'corrupted free list');
     }
-    let dma: number;
-    if (this.#wordAligned) {
-      const b = Math.floor(p / BLOCK_SIZE);
-      const w = this.#phys.block(b);
-      const i = (p - b * BLOCK_SIZE) >>> 2;
-      this.next_block = w[i]! + w[i + 1]! * TWO_POW_32;
-      dma = w[i + 2]! + w[i + 3]! * TWO_POW_32;
-    } else {
-      this.next_block = this.#phys.readU64Unaligned(p);
-      dma = this.#phys.readU64Unaligned(p + 8);
-    }
+    this.next_block = this.#phys.readU64Unaligned(p);
+    const dma = this.#phys.readU64Unaligned(p + 8);
     this.nr_active++;
     if (handle !== null) handle.value = dma;
     const zero = (gfp & __GFP_ZERO) !== 0 || this.#initOnAlloc;
@@ -283,11 +262,7 @@ export class DmaPool {
   #freeSlow(vaddr: number, dma: number): void {
     if (this.#destroyed) this.#useAfterDestroy('dma_pool_free');
     const p = vaddr - PAGE_OFFSET;
-    if (!(
-      p >= 0 &&
-      (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) &&
-      Math.floor(p) === p
-    )) {
+    if (!this.#inDirectMap(p)) {
       throw this.#fault(vaddr, true, 'dma_pool_free', 'not a direct-map address');
     }
     if (this.#debug) {
@@ -295,21 +270,8 @@ export class DmaPool {
     } else if (this.#initOnFree) {
       this.#phys.fill(p, 0, this.size);
     }
-    if (this.#wordAligned) {
-      const b = Math.floor(p / BLOCK_SIZE);
-      const w = this.#phys.block(b);
-      const i = (p - b * BLOCK_SIZE) >>> 2;
-      const next = this.next_block;
-      const nextHi = Math.floor(next / TWO_POW_32);
-      const dmaHi = Math.floor(dma / TWO_POW_32);
-      w[i] = next - nextHi * TWO_POW_32;
-      w[i + 1] = nextHi;
-      w[i + 2] = dma - dmaHi * TWO_POW_32;
-      w[i + 3] = dmaHi;
-    } else {
-      this.#phys.writeU64Unaligned(p, this.next_block);
-      this.#phys.writeU64Unaligned(p + 8, dma);
-    }
+    this.#phys.writeU64Unaligned(p, this.next_block);
+    this.#phys.writeU64Unaligned(p + 8, dma);
     this.next_block = vaddr;
     this.nr_active--;
   }
@@ -393,6 +355,13 @@ export class DmaPool {
       if (dma >= page.dma && dma - page.dma < this.allocation) return page;
     }
     return null;
+  }
+
+  /** True when direct-map offset `p` is a whole byte of RAM (the direct map covers only RAM). */
+  #inDirectMap(p: number): boolean {
+    return (
+      p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && Math.floor(p) === p
+    );
   }
 
   #fault(addr: number, write: boolean, site: string, why: string): PageFault {
