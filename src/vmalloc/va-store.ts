@@ -106,6 +106,52 @@ export class VaStore {
     this.live--;
   }
 
+  // Cold-path accessors: checkers, reports and tests read areas through these, so the
+  // layout of the arrays can change without touching them.
+  /** va_start of area `i`. */
+  startOf(i: number): number {
+    return this.start[i]!;
+  }
+  /** va_end (exclusive) of area `i`. */
+  endOf(i: number): number {
+    return this.end[i]!;
+  }
+  /** subtree_max_size of area `i` (meaningful in the free tree). */
+  subtreeMaxOf(i: number): number {
+    return this.subtreeMax[i]!;
+  }
+  leftOf(i: number): number {
+    return this.left[i]!;
+  }
+  rightOf(i: number): number {
+    return this.right[i]!;
+  }
+  parentOf(i: number): number {
+    return this.parent[i]!;
+  }
+  /** RB_RED 0 or RB_BLACK 1. */
+  colorOf(i: number): number {
+    return this.color[i]!;
+  }
+  /** The next area on the list `i` is on, or NIL. */
+  nextOf(i: number): number {
+    return this.next[i]!;
+  }
+  prevOf(i: number): number {
+    return this.prev[i]!;
+  }
+  /** va->flags. */
+  flagsOf(i: number): number {
+    return this.flags[i]!;
+  }
+  setFlags(i: number, flags: number): void {
+    this.flags[i] = flags;
+  }
+  /** A {@link VaState} tag. */
+  stateOf(i: number): number {
+    return this.state[i]!;
+  }
+
   /** Areas the store can hold before it grows again. */
   get capacity(): number {
     return this.#capacity;
