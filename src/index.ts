@@ -11,6 +11,10 @@ export { type ContextKind } from './machine/cpu.js';
 export { kaddr, parseKaddr } from './machine/layout.js';
 export * from './machine/devicetree/dts-parser.js';
 export { DmaPool, type DmaPage } from './dmapool/dma-pool.js';
+export { Vmalloc, type VmallocOptions } from './vmalloc/vmalloc.js';
+export { VmStruct, getVmAreaSize } from './vmalloc/vm-struct.js';
+export * from './vmalloc/vm-flags.js';
+export { VaSpace, type VaSpaceOptions } from './vmalloc/va-space.js';
 export { POOL_POISON_FREED, POOL_POISON_ALLOCATED } from './dmapool/debug.js';
 export { sramDriver, SRAM_GRANULARITY } from './drivers/index.js';
 export {

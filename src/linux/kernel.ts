@@ -22,6 +22,7 @@ import { genPoolCreateWithLog } from './genalloc-create.js';
 import * as constants from './constants.js';
 import { machineApi } from './machine-api.js';
 import { dmapoolApi } from './dmapool.js';
+import { vmallocApi } from './vmalloc.js';
 
 /** Build the kernel API object of `machine`. */
 function buildKernel(machine: Machine) {
@@ -32,6 +33,7 @@ function buildKernel(machine: Machine) {
     ...constants,
     ...machineApi(machine),
     ...dmapoolApi(machine),
+    ...vmallocApi(machine),
     /** Kernel: gen_pool_create(), logging to this machine's dmesg; zalloc zeroes machine memory. */
     gen_pool_create(min_alloc_order: number, nid: number): GenPool | null {
       return genPoolCreateWithLog(

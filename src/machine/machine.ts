@@ -72,6 +72,7 @@ export interface RamRange {
 }
 
 const builtinDrivers: Driver[] = [];
+const bootHooks: ((m: Machine) => void)[] = [];
 
 /** A simulated machine. */
 export class Machine {
@@ -106,6 +107,15 @@ export class Machine {
    */
   static registerBuiltinDriver(driver: Driver): void {
     if (!builtinDrivers.includes(driver)) builtinDrivers.push(driver);
+  }
+
+  /**
+   * Register a subsystem initialiser (vmalloc_init and friends) that every machine
+   * constructed afterwards runs at the end of its boot. Layers above the machine use this
+   * so the machine never imports them.
+   */
+  static registerBootHook(init: (m: Machine) => void): void {
+    if (!bootHooks.includes(init)) bootHooks.push(init);
   }
 
   /**
@@ -174,6 +184,7 @@ export class Machine {
     this.files = new FileSystem();
     this.files.register('/proc/meminfo', () => this.#meminfo());
     this.platform = new Platform(this, this.log);
+    for (let i = 0; i < bootHooks.length; i++) bootHooks[i]!(this);
     for (let i = 0; i < builtinDrivers.length; i++)
       this.platform.registerDriver(builtinDrivers[i]!);
   }
