@@ -15,7 +15,6 @@ import type { Page } from '../machine/memmap.js';
 import { PAGE_KERNEL } from '../machine/page-table.js';
 import { NUMA_NO_NODE } from '../machine/page-alloc.js';
 import { VMALLOC_END, VMALLOC_START } from '../machine/layout.js';
-import { __GFP_HIGHMEM } from '../machine/gfp.js';
 import { PAGE_SIZE } from '../base/units.js';
 import * as flags from '../vmalloc/vm-flags.js';
 import type { VmStruct } from '../vmalloc/vm-struct.js';
@@ -108,7 +107,7 @@ export function vmallocApi(m: Machine) {
       node: number,
       caller: string,
     ): number {
-      return vmallocNodeRange(v, size, align, start, end, gfp_mask | __GFP_HIGHMEM, prot, vm_flags, node, caller);
+      return vmallocNodeRange(v, size, align, start, end, gfp_mask, prot, vm_flags, node, caller);
     },
     /** vfree(addr): deferred in interrupt context; WARNs on a bad or unknown address. */
     vfree(addr: number): void {

@@ -20,7 +20,7 @@ import * as errno from '../base/errno.js';
 import { KernelBug } from '../base/errors.js';
 import { fls, isPowerOfTwo, PAGE_SHIFT, PAGE_SIZE } from '../base/units.js';
 import { __GFP_NOWARN, __GFP_ZERO, formatGfp, GFP_KERNEL } from '../machine/gfp.js';
-import { kaddr, VMALLOC_END, VMALLOC_START } from '../machine/layout.js';
+import { kaddr, PAGE_OFFSET, VMALLOC_END, VMALLOC_START } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Page } from '../machine/memmap.js';
 import { PAGE_KERNEL } from '../machine/page-table.js';
@@ -311,12 +311,33 @@ export class Vmalloc {
       return;
     }
     if (addr === 0) return;
+    this.m.cpus.mightSleep(FILE, 3342, 'vfree');
     const vm = this.removeVmArea(addr);
     if (vm === null) {
       this.m.log.warn(FILE, 'vfree', `Trying to vfree() nonexistent vm area (${kaddr(addr)})`);
       return;
     }
+    if ((vm.flags & VM_FLUSH_RESET_PERMS) !== 0) this.#resetPerms(vm);
     this.#releasePages(vm);
+  }
+
+  /**
+   * vm_reset_perms: before the pages go back, flush every alias — the lazy vmalloc ranges
+   * and the direct-map range spanned by the pages — in one go (_vm_unmap_aliases).
+   */
+  #resetPerms(vm: VmStruct): void {
+    const pages = vm.pages;
+    let start = Number.MAX_VALUE;
+    let end = 0;
+    if (pages !== null) {
+      for (let i = 0; i < vm.nr_pages; i++) {
+        const a = PAGE_OFFSET + pages[i]!.pfn * PAGE_SIZE;
+        if (a < start) start = a;
+        if (a + PAGE_SIZE > end) end = a + PAGE_SIZE;
+      }
+    }
+    if (!this.purgeLazy(start, end, false) && end > 0)
+      this.m.tlbs.flushKernelRange(start, end, this.m.cpus.current);
   }
 
   #releasePages(vm: VmStruct): void {
