@@ -110,17 +110,14 @@ function populate(
   const list: Page[] = new Array<Page>(nrPages);
   area.pages = list;
   const pageGfp = gfp | __GFP_NOWARN;
-  let n = 0;
-  for (; n < nrPages; n++) {
-    const pfn = m.pages.allocPages(pageGfp, 0, node, PageOwner.vmalloc);
-    if (pfn < 0) break;
-    list[n] = m.memmap.page(pfn)!;
-  }
+  // vm_area_alloc_pages: the bulk allocator first, then single pages for what it missed
+  let n = allocRun(v, list, 0, nrPages, pageGfp, node);
+  if (n < nrPages) n = allocRun(v, list, n, nrPages, pageGfp, node);
   area.nr_pages = n;
   m.vmallocPages += n;
   if (n < nrPages) {
     list.length = n;
-    v.warnAlloc(gfp, `vmalloc error: size ${size}, failed to allocate pages`);
+    v.warnAlloc(gfp, `vmalloc error: size ${n * PAGE_SIZE}, failed to allocate pages`);
     v.vfree(area.addr);
     return 0;
   }
@@ -131,6 +128,18 @@ function populate(
   }
   area.flags &= ~VM_UNINITIALIZED;
   return area.addr;
+}
+
+/** Allocate order-0 pages into list[from..to) until one fails. @returns the index reached. */
+function allocRun(v: Vmalloc, list: Page[], from: number, to: number, gfp: number, node: number): number {
+  const m = v.m;
+  let n = from;
+  for (; n < to; n++) {
+    const pfn = m.pages.allocPages(gfp, 0, node, PageOwner.vmalloc);
+    if (pfn < 0) break;
+    list[n] = m.memmap.page(pfn)!;
+  }
+  return n;
 }
 
 /** __vmalloc_node(size, align, gfp, prot, node, caller) over the whole vmalloc range. */

@@ -23,7 +23,7 @@ import { __GFP_NOWARN, __GFP_ZERO, formatGfp, GFP_KERNEL } from '../machine/gfp.
 import { kaddr, PAGE_OFFSET, VMALLOC_END, VMALLOC_START } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Page } from '../machine/memmap.js';
-import { PAGE_KERNEL } from '../machine/page-table.js';
+import { _PAGE_NX, PAGE_KERNEL } from '../machine/page-table.js';
 import type { WorkItem } from '../machine/workqueue.js';
 import { NIL } from './va-store.js';
 import { VaSpace } from './va-space.js';
@@ -466,7 +466,8 @@ export class Vmalloc {
     if (!(count >= 0) || count > m.pages.totalramPages) return 0;
     const vm = this.getVmArea(count * PAGE_SIZE, 1, flags, VMALLOC_START, VMALLOC_END, -1, 0, caller);
     if (vm === null) return 0;
-    if (this.mapPages(vm.addr, pages, count, prot) < 0) {
+    // vmap maps non-executable whatever the caller asked: pgprot_nx(prot)
+    if (this.mapPages(vm.addr, pages, count, prot | _PAGE_NX) < 0) {
       this.vunmap(vm.addr);
       return 0;
     }
