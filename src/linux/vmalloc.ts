@@ -21,6 +21,7 @@ import type { VmStruct } from '../vmalloc/vm-struct.js';
 import { Vmalloc } from '../vmalloc/vmalloc.js';
 import { vmallocNode, vmallocNodeRange, vmallocWrapper } from '../vmalloc/vmalloc-alloc.js';
 import { vread, vwrite } from '../vmalloc/vread.js';
+import { VMAP_MAX_ALLOC } from '../vmalloc/vmap-block.js';
 
 /** The VM_* flags and vmalloc constants of include/linux/vmalloc.h. */
 export const vmallocConstants = {
@@ -38,6 +39,9 @@ export const vmallocConstants = {
   VM_DEFER_KMEMLEAK: flags.VM_DEFER_KMEMLEAK,
   VM_SPARSE: flags.VM_SPARSE,
   IOREMAP_MAX_ORDER: flags.IOREMAP_MAX_ORDER,
+  VMAP_RAM: flags.VMAP_RAM,
+  VMAP_BLOCK: flags.VMAP_BLOCK,
+  VMAP_MAX_ALLOC,
   SHMLBA: flags.SHMLBA,
 } as const;
 
@@ -198,7 +202,19 @@ export function vmallocApi(m: Machine) {
     vwrite(buf: Uint8Array, addr: number, count: number): number {
       return vwrite(v, buf, addr, count);
     },
-    /** vm_unmap_aliases(): purge lazy areas so no stale TLB alias survives. */
+    /** vm_map_ram(pages, count, node, prot). @returns the address, or 0. */
+    vm_map_ram(pages: readonly (Page | null)[], count: number, node: number, prot: number = PAGE_KERNEL): number {
+      return v.blocks.mapRam(pages, count, node, prot);
+    },
+    /** vm_unmap_ram(mem, count). @throws {KernelBug} for NULL, out-of-range or unaligned mem. */
+    vm_unmap_ram(mem: number, count: number): void {
+      v.blocks.unmapRam(mem, count);
+    },
+    /** new_vmap_block(order, gfp_mask). @returns the block's first pages' address, or -errno. */
+    new_vmap_block(order: number, gfp_mask: number): number {
+      return v.blocks.newBlock(order, gfp_mask);
+    },
+    /** vm_unmap_aliases(): purge lazy areas and vmap-block dirt so no stale TLB alias survives. */
     vm_unmap_aliases(): void {
       v.vmUnmapAliases();
     },

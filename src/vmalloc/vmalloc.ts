@@ -37,6 +37,7 @@ import {
 } from './vm-flags.js';
 import { VmStruct } from './vm-struct.js';
 import { formatVmallocinfo } from './vmallocinfo.js';
+import { VmapBlocks } from './vmap-block.js';
 import { vmallocNodeRange } from './vmalloc-alloc.js';
 
 const FILE = 'mm/vmalloc.c';
@@ -76,6 +77,8 @@ export class Vmalloc {
   readonly space: VaSpace;
   /** nr_vmap_nodes = clamp(num_possible_cpus(), 1, 128). */
   readonly nrVmapNodes: number;
+  /** The per-CPU vmap blocks of vm_map_ram. */
+  readonly blocks: VmapBlocks;
   /** Purges performed (each is one TLB flush). */
   purges = 0;
   readonly #drainWork: WorkItem;
@@ -109,6 +112,7 @@ export class Vmalloc {
           `vmalloc bug: ${lx(s)}-${lx(e)} overlaps with ${lx(os)}-${lx(oe)}`,
         ),
     });
+    this.blocks = new VmapBlocks(this);
     this.#flush = (start, end) => m.tlbs.flushKernelRange(start, end, m.cpus.current);
     this.#drainWork = m.workItem('drain_vmap_area_work', () => this.#drain());
     for (let c = 0; c < m.cpus.nrCpus; c++) {
@@ -280,8 +284,12 @@ export class Vmalloc {
     return done;
   }
 
-  /** reclaim_and_purge_vmap_areas: purge every lazy area with full pool decay. */
+  /**
+   * reclaim_and_purge_vmap_areas: force-retire fragmented vmap blocks on every CPU, then
+   * purge every lazy area with full pool decay.
+   */
   reclaimAndPurge(): void {
+    this.blocks.purgeFragmentedAll();
     this.purgeLazy(Number.MAX_VALUE, 0, true);
   }
 
@@ -292,11 +300,14 @@ export class Vmalloc {
   }
 
   /**
-   * vm_unmap_aliases: purge the lazy areas so no stale alias of a freed mapping survives in
-   * any TLB. (vmap blocks join in with vm_map_ram.)
+   * vm_unmap_aliases: retire fragmented vmap blocks, then purge the lazy areas and the
+   * blocks' dirty ranges with one flush, so no stale alias of a freed mapping survives in
+   * any TLB.
    */
   vmUnmapAliases(): void {
-    this.purgeLazy(Number.MAX_VALUE, 0, false);
+    const r = this.blocks.collectAliases(Number.MAX_VALUE, 0);
+    if (!this.purgeLazy(r.start, r.end, false) && r.flush)
+      this.m.tlbs.flushKernelRange(r.start, r.end, this.m.cpus.current);
   }
 
   // ── freeing ──────────────────────────────────────────────────────────────────
