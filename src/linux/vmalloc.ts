@@ -22,6 +22,7 @@ import { Vmalloc } from '../vmalloc/vmalloc.js';
 import { vmallocNode, vmallocNodeRange, vmallocWrapper } from '../vmalloc/vmalloc-alloc.js';
 import { vread, vwrite } from '../vmalloc/vread.js';
 import { VMAP_MAX_ALLOC } from '../vmalloc/vmap-block.js';
+import { allocVmArea, type EarlyVm, vmAreaAddEarly, vmAreaRegisterEarly } from '../vmalloc/early.js';
 
 /** The VM_* flags and vmalloc constants of include/linux/vmalloc.h. */
 export const vmallocConstants = {
@@ -201,6 +202,18 @@ export function vmallocApi(m: Machine) {
     /** vwrite(buf, addr, count). @returns count, or 0 when nothing was written. */
     vwrite(buf: Uint8Array, addr: number, count: number): number {
       return vwrite(v, buf, addr, count);
+    },
+    /** vm_area_add_early(vm). @throws {KernelBug} after boot or on overlap. */
+    vm_area_add_early(vm: EarlyVm): void {
+      vmAreaAddEarly(v, vm);
+    },
+    /** vm_area_register_early(vm, align). @throws {KernelBug} after boot or when full. */
+    vm_area_register_early(vm: EarlyVm, align: number): void {
+      vmAreaRegisterEarly(v, vm, align);
+    },
+    /** alloc_vm_area(size, ptes): area with page tables, nothing mapped. @returns it, or null. */
+    alloc_vm_area(size: number, ptes: number[] | null): VmStruct | null {
+      return allocVmArea(v, size, ptes);
     },
     /** vm_map_ram(pages, count, node, prot). @returns the address, or 0. */
     vm_map_ram(pages: readonly (Page | null)[], count: number, node: number, prot: number = PAGE_KERNEL): number {

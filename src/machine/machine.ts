@@ -63,6 +63,12 @@ export interface MachineOptions {
   readonly initOnAlloc?: boolean;
   /** init_on_free: zero memory when it is freed. @defaultValue false */
   readonly initOnFree?: boolean;
+  /**
+   * Boot at once (run vmalloc_init and the other subsystem initialisers). With false the
+   * machine stops before them, as early boot code runs (vm_area_add_early); call
+   * {@link Machine.boot} to finish. @defaultValue true
+   */
+  readonly boot?: boolean;
 }
 
 /** One range of RAM, in pfns [start, end). */
@@ -184,9 +190,25 @@ export class Machine {
     this.files = new FileSystem();
     this.files.register('/proc/meminfo', () => this.#meminfo());
     this.platform = new Platform(this, this.log);
-    for (let i = 0; i < bootHooks.length; i++) bootHooks[i]!(this);
+    if (options.boot ?? true) this.boot();
     for (let i = 0; i < builtinDrivers.length; i++)
       this.platform.registerDriver(builtinDrivers[i]!);
+  }
+
+  /** Whether {@link boot} has run (vmalloc_init and friends). */
+  get booted(): boolean {
+    return this.#booted;
+  }
+  #booted = false;
+
+  /**
+   * Finish booting: run every registered subsystem initialiser (vmalloc_init turns the early
+   * vm areas into busy areas). @throws {RangeError} when the machine already booted.
+   */
+  boot(): void {
+    if (this.#booted) throw new RangeError('boot: this machine has already booted');
+    this.#booted = true;
+    for (let i = 0; i < bootHooks.length; i++) bootHooks[i]!(this);
   }
 
   #isRam(pfn: number): boolean {

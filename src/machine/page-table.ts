@@ -107,6 +107,26 @@ export class PageTable {
   }
 
   /**
+   * Build the tables down to the PTE level for `va` without mapping it (what
+   * apply_to_page_range does for alloc_vm_area). @returns false when a huge leaf is in the way.
+   */
+  buildTables(va: number): boolean {
+    let table = 0;
+    for (let l = 3; l > 0; l--) {
+      const e = table * ENTRIES + (Math.floor(va / LEVEL_SPAN[l]!) % ENTRIES);
+      const f = this.#flags[e]!;
+      if ((f & _PAGE_PRESENT) === 0) {
+        const child = this.#newTable();
+        this.#value[e] = child;
+        this.#flags[e] = _PAGE_PRESENT | _PAGE_RW;
+        table = child;
+      } else if ((f & _PAGE_PSE) !== 0) return false;
+      else table = this.#value[e]!;
+    }
+    return true;
+  }
+
+  /**
    * Clear the PTE of `va` (a 4 KiB leaf).
    * @returns the pfn it mapped, or -1 when none was present.
    * @throws {RangeError} when `va` is inside a huge leaf (clear it with {@link unmapLeaf}).

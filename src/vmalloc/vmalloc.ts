@@ -26,7 +26,7 @@ import type { Page } from '../machine/memmap.js';
 import { _PAGE_NX, PAGE_KERNEL } from '../machine/page-table.js';
 import type { WorkItem } from '../machine/workqueue.js';
 import { NIL } from './va-store.js';
-import { VaSpace } from './va-space.js';
+import { VA_CEILING, VaSpace } from './va-space.js';
 import {
   IOREMAP_MAX_ORDER,
   LAZY_PAGES_PER_LOG,
@@ -105,6 +105,8 @@ export class Vmalloc {
       nodes: this.nrVmapNodes,
       poolStart: VMALLOC_START,
       poolEnd: VMALLOC_END,
+      lo: 1,
+      hi: 1, // empty until vmalloc_init
       onOverlap: (s, e, os, oe) =>
         m.log.warn(
           FILE,
@@ -134,6 +136,34 @@ export class Vmalloc {
     };
   }
 
+  // ── boot ─────────────────────────────────────────────────────────────────────
+
+  /** vmap_initialized: vmalloc_init has run. */
+  get initialized(): boolean {
+    return this.#initialized;
+  }
+  #initialized = false;
+  /** The early vmlist (vm_area_add_early / vm_area_register_early), address-sorted. */
+  vmlist: VmStruct | null = null;
+
+  /**
+   * vmalloc_init: every early vmlist entry becomes a busy area bound to its vm_struct, and
+   * the gaps of [1, VA_CEILING) become the free space (vmap_init_free_space).
+   */
+  init(): void {
+    if (this.#initialized) return;
+    const space = this.space;
+    let prevEnd = 1;
+    for (let vm = this.vmlist; vm !== null; vm = vm.next) {
+      const va = space.insertBusy(vm.addr, vm.size, 0);
+      if (va !== NIL) space.s.vm[va] = vm;
+      if (vm.addr > prevEnd) space.insertFreeRange(prevEnd, vm.addr);
+      prevEnd = Math.max(prevEnd, vm.addr + vm.size);
+    }
+    if (VA_CEILING > prevEnd) space.insertFreeRange(prevEnd, VA_CEILING);
+    this.#initialized = true;
+  }
+
   // ── the vmap-area layer ──────────────────────────────────────────────────────
 
   /** lazy_max_pages(): fls(num_online_cpus()) × 32 MiB of pages. */
@@ -156,6 +186,7 @@ export class Vmalloc {
     vaFlags: number,
   ): number {
     if (size <= 0 || size % PAGE_SIZE !== 0 || !isPowerOfTwo(align)) return -errno.EINVAL;
+    if (!this.#initialized) return -errno.EBUSY;
     if (this.m.faults.shouldFail('vmap_area')) return -errno.ENOMEM;
     const space = this.space;
     let addr = -1;
@@ -562,5 +593,5 @@ export class Vmalloc {
 }
 
 Machine.registerBootHook((m) => {
-  Vmalloc.of(m);
+  Vmalloc.of(m).init();
 });
