@@ -8,6 +8,8 @@ export { FileNotFound } from './machine/files.js';
 export { type TlbFlush } from './machine/tlb.js';
 export { type FaultSite } from './machine/fault-inject.js';
 export { type ContextKind } from './machine/cpu.js';
+export { Mm } from './machine/user-mm.js';
+export { VmAreaStruct } from './machine/user-mm.js';
 export { kaddr, parseKaddr } from './machine/layout.js';
 export * from './machine/devicetree/dts-parser.js';
 export { DmaPool, type DmaPage } from './dmapool/dma-pool.js';

@@ -23,6 +23,9 @@ import * as constants from './constants.js';
 import { machineApi } from './machine-api.js';
 import { dmapoolApi } from './dmapool.js';
 import { vmallocApi } from './vmalloc.js';
+import { rcuApi } from './rcu.js';
+import { percpuApi } from './percpu.js';
+import { vmallocUserApi } from './vmalloc-user.js';
 
 /** Build the kernel API object of `machine`. */
 function buildKernel(machine: Machine) {
@@ -34,6 +37,9 @@ function buildKernel(machine: Machine) {
     ...machineApi(machine),
     ...dmapoolApi(machine),
     ...vmallocApi(machine),
+    ...rcuApi(machine),
+    ...percpuApi(machine),
+    ...vmallocUserApi(machine),
     /** Kernel: gen_pool_create(), logging to this machine's dmesg; zalloc zeroes machine memory. */
     gen_pool_create(min_alloc_order: number, nid: number): GenPool | null {
       return genPoolCreateWithLog(

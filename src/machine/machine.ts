@@ -41,6 +41,7 @@ import { PhysMem } from './phys-mem.js';
 import { Platform } from './platform.js';
 import { Kmalloc } from './slab.js';
 import { type TlbFlush, Tlbs } from './tlb.js';
+import { Mm } from './user-mm.js';
 import { WorkItem, WorkQueue } from './workqueue.js';
 
 /** Options of a {@link Machine}; every one has a default. */
@@ -282,6 +283,13 @@ export class Machine {
   /** Run `fn` in a context of `kind`: 'hardirq', 'softirq', 'nmi' or 'atomic'. */
   inContext<T>(kind: ContextKind, fn: () => T): T {
     return this.cpus.enter(kind, fn);
+  }
+
+  // ── User address spaces ─────────────────────────────────────────────────────
+
+  /** A new, empty user address space (mm_alloc) with page tables of its own. */
+  createMm(): Mm {
+    return new Mm(this.memmap, this.pages, this.phys);
   }
 
   // ── Deferred work ───────────────────────────────────────────────────────────
