@@ -13,8 +13,8 @@
  * from `kaddr` itself. Since 5.7 (Jann Horn's "vmalloc: fix remap_vmalloc_range() bounds
  * checks", which added the overflow checks) the kernel's takes (vma, uaddr, kaddr, pgoff,
  * size); this one is that function with pgoff 0, and src/vmalloc/remap.ts implements the
- * pgoff form. Before that fix the old function checked `size` against the area with
- * `kaddr + size > area->addr + get_vm_area_size(area)`; the spec's checks are used here.
+ * pgoff form. The seed's function also keeps its own bound, `kaddr + size > area->addr +
+ * get_vm_area_size(area)` → -EINVAL, so an interior `kaddr` cannot run into the guard page.
  */
 
 import type { Machine } from '../machine/machine.js';
@@ -22,6 +22,9 @@ import type { Page } from '../machine/memmap.js';
 import * as mm from '../machine/user-mm.js';
 import { remapVmallocRange, remapVmallocRangePartial } from '../vmalloc/remap.js';
 import { Vmalloc } from '../vmalloc/vmalloc.js';
+import { getVmAreaSize } from '../vmalloc/vm-struct.js';
+import { PAGE_SIZE } from '../base/units.js';
+import { EINVAL } from '../base/errno.js';
 
 /** The VM_* vma flags of include/linux/mm.h and the PROT_* bits of mmap(2). */
 export const vmaConstants = {
@@ -63,6 +66,10 @@ export function vmallocUserApi(m: Machine) {
       kaddr: number,
       size: number,
     ): number {
+      // The seed-era bound: the mapping must end inside the area, from kaddr itself.
+      const area = v.findVmArea(kaddr);
+      if (area !== null && kaddr + Math.ceil(size / PAGE_SIZE) * PAGE_SIZE > area.addr + getVmAreaSize(area))
+        return -EINVAL;
       return remapVmallocRangePartial(v, vma, uaddr, kaddr, 0, size);
     },
     /**
