@@ -19,7 +19,8 @@
  * DEVIATION: no per-CPU batching, no KFREE_DRAIN_JIFFIES monitor delay, no page cache of
  * bulk blocks and so no "synchronize_rcu() then inline kvfree" fallback of the head-less
  * form; no CONFIG_DEBUG_OBJECTS_RCU_HEAD double-queue check (a double free is caught by
- * vfree's or kfree's own checks when the grace period ends).
+ * vfree's or kfree's own checks when the grace period ends). The might_sleep() complaint
+ * of the head-less form names no line (0).
  */
 
 import type { Machine } from '../machine/machine.js';
@@ -45,7 +46,7 @@ export function rcuApi(m: Machine) {
   /** The one RCU callback of every kvfree_rcu: made once, never per call. */
   const kvfreeCallback: RcuCallback = (ptr) => kvfree(ptr);
   const mightSleep = (): void => {
-    m.cpus.mightSleep('mm/slab_common.c', 1951, 'kvfree_call_rcu');
+    m.cpus.mightSleep('mm/slab_common.c', 0, 'kvfree_call_rcu');
   };
   return {
     /**

@@ -25,7 +25,7 @@
  * keeps the callback in the machine, not in the object's memory); no callback batching
  * limits (blimit) — a grace period invokes every ready callback. synchronize_rcu() completes
  * a grace period but leaves the invocation of callbacks to the work item, as the kernel
- * leaves it to RCU_SOFTIRQ.
+ * leaves it to RCU_SOFTIRQ. The might_sleep() complaints name no line (0).
  */
 
 import type { Machine } from './machine.js';
@@ -102,7 +102,7 @@ export class Rcu {
    * Kernel: kernel/rcu/tree.c synchronize_rcu() (might_sleep()).
    */
   synchronize(): void {
-    this.#m.cpus.mightSleep('kernel/rcu/tree.c', 4101, 'synchronize_rcu');
+    this.#m.cpus.mightSleep('kernel/rcu/tree.c', 0, 'synchronize_rcu');
     this.#gpSeq++;
   }
 
@@ -114,7 +114,7 @@ export class Rcu {
    * @returns the number of callbacks invoked.
    */
   barrier(): number {
-    this.#m.cpus.mightSleep('kernel/rcu/tree.c', 4528, 'rcu_barrier');
+    this.#m.cpus.mightSleep('kernel/rcu/tree.c', 0, 'rcu_barrier');
     const before = this.#invoked;
     while (this.pending > 0) this.#complete();
     return this.#invoked - before;
