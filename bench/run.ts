@@ -2,7 +2,7 @@
 /*
  * `npm run bench [-- names...] [--quick]`: runs the workloads of bench/WORKLOADS.md and
  * prints one JSON line per run. A name selects the workloads it is a prefix of (G-steady,
- * G-high, G). Each (workload, implementation) runs in its own child process so JIT state
+ * G-high, G, V). Each (workload, implementation) runs in its own child process so JIT state
  * does not leak between implementations. With --quick every workload runs small (CI).
  *
  * Fidelity gate: kmem and kernel-scan must print the same checksum and failure count on
@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { genpoolCases, runGenpoolCase, type GenpoolCase } from './genpool.bench.js';
 import { dmapoolCases, runDmapoolCase, type DmapoolCase } from './dmapool.bench.js';
+import { runVmapCase, vmapCases, type VmapCase } from './vmap.bench.js';
 import type { BenchLine } from './harness.js';
 
 /** The kernel's own C results (bench/WORKLOADS.md, "Reference results"). */
@@ -24,16 +25,25 @@ const REFERENCE: Record<string, [failed: number, checksum: number]> = {
   'G-high/first-fit': [0, 2641118784],
   'G-high/best-fit': [0, 1410417824],
   'G-high/first-fit-order-align': [113263, 3831834336],
+  // vmap areas: keyed by the initial layout (vmalloc_init's whole space, or the range alone)
+  'V-steady/whole': [0, 2994196480],
+  'V-steady/range': [0, 2994196480],
+  'V-align/whole': [0, 914386944],
+  'V-align/range': [0, 2544091136],
 };
+
+type BenchCase = GenpoolCase | DmapoolCase | VmapCase;
 
 function main(argv: string[]): number {
   const child = argv.indexOf('--child');
   if (child >= 0) {
-    const c = JSON.parse(argv[child + 1]!) as GenpoolCase | DmapoolCase;
+    const c = JSON.parse(argv[child + 1]!) as BenchCase;
     const q = argv.includes('--quick');
     const out = c.workload.startsWith('D-')
       ? runDmapoolCase(c as DmapoolCase, q)
-      : runGenpoolCase(c as GenpoolCase, q);
+      : c.workload.startsWith('V-')
+        ? runVmapCase(c as VmapCase, q)
+        : runGenpoolCase(c as GenpoolCase, q);
     for (const l of out) console.log(JSON.stringify(l));
     return 0;
   }
@@ -44,13 +54,13 @@ function main(argv: string[]): number {
     console.error(`bench: unknown option ${unknown[0]} (use names of workloads and --quick)`);
     return 2;
   }
-  const all: (GenpoolCase | DmapoolCase)[] = [...genpoolCases(), ...dmapoolCases()];
+  const all: BenchCase[] = [...genpoolCases(), ...dmapoolCases(), ...vmapCases()];
   const selects = (n: string, w: string): boolean =>
     w.startsWith(n) || (n === 'dmapool_test' && w.startsWith('D-test'));
   const cases = all.filter((c) => names.length === 0 || names.some((n) => selects(n, c.workload)));
   if (cases.length === 0) {
     console.error(
-      `bench: no workload matches ${names.join(' ')} (known: G-fill, G-steady, G-high, D-test, dmapool_test, D-churn)`,
+      `bench: no workload matches ${names.join(' ')} (known: G-fill, G-steady, G-high, D-test, dmapool_test, D-churn, V-steady, V-align)`,
     );
     return 2;
   }
@@ -92,10 +102,11 @@ function checkAgreement(lines: BenchLine[], quick: boolean): number {
   if (!quick) {
     for (const l of lines) {
       if (l.impl === 'thi.ng' || l['phase'] === 'free') continue;
-      const ref = REFERENCE[`${l.workload}/${String(l['algo'])}`];
+      const variant = l['layout'] ?? l['algo'];
+      const ref = REFERENCE[`${l.workload}/${String(variant)}`];
       if (ref !== undefined && (ref[0] !== l.failed || ref[1] !== l.checksum)) {
         console.error(
-          `bench: ${l.workload} ${l.impl} ${String(l['algo'])}: ${l.checksum}/${l.failed}, kernel reference ${ref[1]}/${ref[0]}`,
+          `bench: ${l.workload} ${l.impl} ${String(variant)}: ${l.checksum}/${l.failed}, kernel reference ${ref[1]}/${ref[0]}`,
         );
         bad++;
       }

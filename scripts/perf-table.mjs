@@ -65,3 +65,25 @@ if (dRows.length > 0) {
     );
   }
 }
+
+// vmap areas: ns per operation (alloc_vmap_area or free_vmap_area, busy tree included) for
+// both initial layouts, beside mm/vmalloc.c built in userspace (bench/WORKLOADS.md).
+const KERNEL_V = {
+  'V-steady': 240,
+  'V-align': 275,
+};
+const vRows = rows.filter((x) => x.impl === 'kmem' && x.workload.startsWith('V-'));
+if (vRows.length > 0) {
+  console.log('');
+  console.log(
+    '| vmap workload | initial layout | kmem ns/op | kernel C ns/op | kmem / kernel C | failed | checksum |',
+  );
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of vRows) {
+    const c = KERNEL_V[r.workload];
+    const ratio = c === undefined ? '—' : `${(r.ns_per_op / c).toFixed(2)}×`;
+    console.log(
+      `| ${r.workload} | ${r.layout ?? '—'} | **${fmt(r.ns_per_op)}** | ${fmt(c)} | ${ratio} | ${r.failed} | ${r.checksum} |`,
+    );
+  }
+}

@@ -18,20 +18,82 @@
  * search for `size + align - 1`, which follows the tree's shape. Addresses are exact
  * integers in doubles; nothing here allocates per operation (areas live in VaStore).
  *
+ * The lazy and pool paths follow the 6.9+ code (KERNEL-SPEC §3.4): a lazily freed area is
+ * linked into its node's lazy tree unmerged (insert_vmap_area), a purged area goes to the
+ * size-class pool (size - 1) / PAGE_SIZE rounded down, and pool decay gathers the decayed
+ * areas of all classes on one address-sorted, merged decay list before they return to the
+ * free tree (decay_va_pool_node, reclaim_list_global).
+ *
  * Errors are not logged here: the vmalloc layer above owns the log and the retry policy.
  * An overlapping insert (a kernel bug) is reported through `onOverlap`.
  */
 
-import { PAGE_SIZE } from '../base/units.js';
+import { PAGE_SIZE as UNITS_PAGE_SIZE } from '../base/units.js';
 import {
   propagate,
+  propagateGrow,
+  propagateShrink,
   rbErase,
   rbFirst,
   rbInsertColor,
   rbLinkNode,
   rbNext,
 } from './rbtree.js';
-import { NIL, VaState, VaStore } from './va-store.js';
+import { checkLayoutCopy, VaStore } from './va-store.js';
+
+// Module-local copies of the constants the hot paths use. V8 reloads and hole-checks an
+// imported binding on every use; a module-local const with a known value folds away.
+const NIL = 0; // va-store.ts NIL
+const PAGE_SIZE = 4096; // base/units.ts PAGE_SIZE (x86-64)
+const RB_RED = 0; // va-store.ts RB_RED
+const RB_BLACK = 1; // va-store.ts RB_BLACK
+const ST_FREE = 1; // the VaState tags of va-store.ts
+const ST_BUSY = 2;
+const ST_LAZY = 3;
+const ST_POOLED = 4;
+const ST_DETACHED = 5;
+// The record layout of va-store.ts: doubles at (n << 3) | F_*, int32s at (n << 4) | I_*
+// (the low bits of a shifted index are zero, so `|` adds without an overflow check).
+const F_START = 0;
+const F_END = 1;
+const F_MAX = 2;
+const I_LEFT = 6;
+const I_RIGHT = 7;
+const I_PARENT = 8;
+const I_COLOR = 9;
+const I_NEXT = 10;
+const I_PREV = 11;
+const I_FLAGS = 12;
+const I_STATE = 13;
+const I_HASH = 14;
+/** A free area's busy successor (the busy area starting at its va_end), as last known. */
+const I_SUCC = 15;
+
+// control-plane: once, when the module loads
+checkLayoutCopy({
+  NIL,
+  RB_RED,
+  RB_BLACK,
+  ST_FREE,
+  ST_BUSY,
+  ST_LAZY,
+  ST_POOLED,
+  ST_DETACHED,
+  F_START,
+  F_END,
+  F_MAX,
+  I_LEFT,
+  I_RIGHT,
+  I_PARENT,
+  I_COLOR,
+  I_NEXT,
+  I_PREV,
+  I_FLAGS,
+  I_STATE,
+  I_HASH,
+  I_HINT: I_SUCC,
+});
+if (PAGE_SIZE !== UNITS_PAGE_SIZE) throw new Error('vmalloc: PAGE_SIZE copy is stale');
 
 /** Tree and list slots: the free tree, the busy tree, then one lazy tree per vmap node. */
 const FREE = 0;
@@ -45,6 +107,21 @@ export const VMAP_ZONE_SIZE = 16 * PAGE_SIZE;
 
 /** The top of the modelled address space (the kernel uses ULONG_MAX). */
 export const VA_CEILING = 2 ** 52;
+
+/** Fibonacci hashing multiplier (2^32 / golden ratio) of the area hashes. */
+const HASH_MUL = 0x9e3779b1 | 0;
+/** Initial buckets of each area hash (log2). */
+const HASH_BITS0 = 10;
+/** Busy areas a free walks past, looking for its free neighbours, before it descends. */
+const WALK_LIMIT = 8;
+
+/**
+ * Bucket of address `x` in a table of 2^(32 - shift) buckets: the low 32 bits of its page
+ * number, Fibonacci-hashed. (A hash may truncate; the chains compare whole addresses.)
+ */
+function hashSlot(x: number, shift: number): number {
+  return Math.imul((x / PAGE_SIZE) | 0, HASH_MUL) >>> shift;
+}
 
 /** Options of a {@link VaSpace}. */
 export interface VaSpaceOptions {
@@ -63,11 +140,46 @@ export interface VaSpaceOptions {
   readonly onOverlap?: (s: number, e: number, os: number, oe: number) => void;
 }
 
-/** The address-space allocator of one machine (or of a benchmark). */
+function ignoreOverlap(_s: number, _e: number, _os: number, _oe: number): void {}
+
+/**
+ * The address-space allocator of one machine (or of a benchmark).
+ *
+ * The free tree is the kernel's, node for node: every placement, rotation and colour is
+ * the one mm/vmalloc.c makes. Around it, accelerators that never change a decision:
+ *
+ * - two hashes chained through the records' I_HASH slot: busy areas by va_start (answers
+ *   __find_vmap_area for an area's own start without a descent) and free areas by va_end
+ *   (finds the free areas a freed range touches);
+ * - a placement hint from the last allocRange (the clipped free area's end): the busy area
+ *   starting there is the new area's successor, so insertBusy needs no find_va_links;
+ * - on free_vmap_area, the free neighbours from the free hash and a short walk of the busy
+ *   list, instead of find_va_links in the free tree;
+ * - the busy red-black tree is built from the (sorted) busy list the first time something
+ *   needs it — a lookup by an interior address, find_vmap_area_exceed_addr, an insert
+ *   that is neither hinted nor past the last busy area, a tree walk, or a reader of
+ *   `roots` (the checker) — and maintained from then on. Until then the busy list and
+ *   hash are the whole busy index; the busy tree's shape decides nothing (only the free
+ *   tree's does).
+ *
+ * Every shortcut is checked against the sorted lists before it is trusted (the
+ * predecessor must end at or before the area, the successor start at or after it, the
+ * two adjacent on their list); if a check fails the kernel's descent runs. In a binary
+ * search tree the leaf slot between two in-order neighbours is unique — the predecessor's
+ * right link if it is empty, else the successor's left link — so linking there gives
+ * exactly the tree find_va_links would have given, rotations and colours included.
+ *
+ * Calling convention of the hot paths: addresses (doubles above 2^31) are read from the
+ * records, not passed between functions, which V8 would box on every call.
+ */
 export class VaSpace {
   readonly s: VaStore;
-  /** Tree roots: FREE, BUSY, LAZY0 + node. */
-  readonly roots: Int32Array;
+  /** Tree roots by slot: FREE, BUSY, LAZY0 + node, then the decay slot (internal). */
+  readonly #roots: Int32Array;
+  /** The public view of #roots: FREE, BUSY, LAZY0 + node. */
+  readonly #rootsView: Int32Array;
+  /** decay_va_pool_node's decay_root / decay_list, a slot after the lazy ones. */
+  readonly #decay: number;
   /** List heads and tails, by the same slots as the trees. */
   readonly #head: Int32Array;
   readonly #tail: Int32Array;
@@ -86,23 +198,50 @@ export class VaSpace {
   // find_va_links results (no per-call objects)
   #linkParent = NIL;
   #linkRight = false;
+  /** Whether the busy red-black tree exists (it is built on first need). */
+  #busyTree = false;
+  // busy areas by va_start: bucket heads, 32 - log2(buckets), entries
+  #bHash: Int32Array;
+  #bShift: number;
+  #bCount = 0;
+  // free areas by va_end: bucket heads, 32 - log2(buckets), entries
+  #fHash: Int32Array;
+  #fShift: number;
+  #fCount = 0;
+  // placement hint of the last allocRange: its address, the clipped free area's end and
+  // that area's remembered busy successor (checked before use)
+  #hintAddr = -1;
+  #hintNext = -1;
+  #hintSucc = NIL;
 
   constructor(options: VaSpaceOptions = {}) {
     this.nrNodes = options.nodes ?? 1;
     this.s = new VaStore(options.capacity ?? 1024);
-    this.roots = new Int32Array(LAZY0 + this.nrNodes);
-    this.#head = new Int32Array(LAZY0 + this.nrNodes);
-    this.#tail = new Int32Array(LAZY0 + this.nrNodes);
+    this.#decay = LAZY0 + this.nrNodes;
+    this.#roots = new Int32Array(this.#decay + 1);
+    this.#rootsView = this.#roots.subarray(0, this.#decay);
+    this.#head = new Int32Array(this.#decay + 1);
+    this.#tail = new Int32Array(this.#decay + 1);
     const pools = this.nrNodes > 1 ? this.nrNodes * MAX_VA_SIZE_PAGES : 0;
     this.#poolHead = new Int32Array(pools);
     this.#poolTail = new Int32Array(pools);
     this.poolLen = new Int32Array(pools);
     this.#poolStart = options.poolStart ?? -1;
     this.#poolEnd = options.poolEnd ?? -1;
-    this.#onOverlap = options.onOverlap ?? (() => {});
+    this.#onOverlap = options.onOverlap ?? ignoreOverlap;
+    this.#bHash = new Int32Array(1 << HASH_BITS0);
+    this.#bShift = 32 - HASH_BITS0;
+    this.#fHash = new Int32Array(1 << HASH_BITS0);
+    this.#fShift = 32 - HASH_BITS0;
     const lo = options.lo ?? 1;
     const hi = options.hi ?? VA_CEILING;
     if (hi > lo) this.insertFreeRange(lo, hi);
+  }
+
+  /** Tree roots: FREE, BUSY, LAZY0 + node (reading them builds the busy tree if needed). */
+  get roots(): Int32Array {
+    if (!this.#busyTree) this.#buildBusyTree();
+    return this.#rootsView;
   }
 
   // ── lists ────────────────────────────────────────────────────────────────────
@@ -112,83 +251,166 @@ export class VaSpace {
     return this.#head[t]!;
   }
 
-  #listInsertAfter(t: number, va: number, after: number): void {
-    const s = this.s;
-    const nx = after === NIL ? this.#head[t]! : s.next[after]!;
-    s.prev[va] = after;
-    s.next[va] = nx;
+  #listInsertAfter(i32: Int32Array, t: number, va: number, after: number): void {
+    const nx = after === NIL ? this.#head[t]! : i32[(after << 4) | I_NEXT]!;
+    const b = va << 4;
+    i32[b | I_PREV] = after;
+    i32[b | I_NEXT] = nx;
     if (after === NIL) this.#head[t] = va;
-    else s.next[after] = va;
+    else i32[(after << 4) | I_NEXT] = va;
     if (nx === NIL) this.#tail[t] = va;
-    else s.prev[nx] = va;
+    else i32[(nx << 4) | I_PREV] = va;
   }
 
-  #listDel(t: number, va: number): void {
-    const s = this.s;
-    const p = s.prev[va]!;
-    const n = s.next[va]!;
+  #listDel(i32: Int32Array, t: number, va: number): void {
+    const b = va << 4;
+    const p = i32[b | I_PREV]!;
+    const n = i32[b | I_NEXT]!;
     if (p === NIL) this.#head[t] = n;
-    else s.next[p] = n;
+    else i32[(p << 4) | I_NEXT] = n;
     if (n === NIL) this.#tail[t] = p;
-    else s.prev[n] = p;
-    s.prev[va] = NIL;
-    s.next[va] = NIL;
+    else i32[(n << 4) | I_PREV] = p;
+    i32[b | I_PREV] = NIL;
+    i32[b | I_NEXT] = NIL;
+  }
+
+  // ── the area hashes (keys read from the records) ─────────────────────────────
+
+  /** The busy area whose va_start is exactly `x`, or NIL. */
+  #busyAt(x: number): number {
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    let n = this.#bHash[hashSlot(x, this.#bShift)]!;
+    while (n !== NIL && f64[n << 3] !== x) n = i32[(n << 4) | I_HASH]!;
+    return n;
+  }
+
+  /** The free area whose va_end is exactly `x`, or NIL. */
+  #freeEndingAt(x: number): number {
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    let n = this.#fHash[hashSlot(x, this.#fShift)]!;
+    while (n !== NIL && f64[(n << 3) | F_END] !== x) n = i32[(n << 4) | I_HASH]!;
+    return n;
+  }
+
+  /** Hash busy area `va` by its va_start. */
+  #busyHashAdd(i32: Int32Array, f64: Float64Array, va: number): void {
+    const h = hashSlot(f64[va << 3]!, this.#bShift);
+    i32[(va << 4) | I_HASH] = this.#bHash[h]!;
+    this.#bHash[h] = va;
+    if (++this.#bCount > this.#bHash.length) this.#growBusyHash();
+  }
+
+  #growBusyHash(): void {
+    this.#bHash = this.#rehash(BUSY, F_START, this.#bHash.length * 2);
+    this.#bShift--;
+  }
+
+  /** Hash free area `va` by its va_end. */
+  #freeHashAdd(i32: Int32Array, f64: Float64Array, va: number): void {
+    const h = hashSlot(f64[(va << 3) | F_END]!, this.#fShift);
+    i32[(va << 4) | I_HASH] = this.#fHash[h]!;
+    this.#fHash[h] = va;
+    if (++this.#fCount > this.#fHash.length) this.#growFreeHash();
+  }
+
+  #growFreeHash(): void {
+    this.#fHash = this.#rehash(FREE, F_END, this.#fHash.length * 2);
+    this.#fShift--;
+  }
+
+  #busyHashDel(i32: Int32Array, f64: Float64Array, va: number): void {
+    if (chainDel(this.#bHash, hashSlot(f64[va << 3]!, this.#bShift), i32, va)) this.#bCount--;
+  }
+
+  /** Unhash free area `va` (under its current va_end: call before changing it). */
+  #freeHashDel(i32: Int32Array, f64: Float64Array, va: number): void {
+    const h = hashSlot(f64[(va << 3) | F_END]!, this.#fShift);
+    if (chainDel(this.#fHash, h, i32, va)) this.#fCount--;
+  }
+
+  /** New buckets (a power of two) for the areas of list `t`, keyed by field `key`. */
+  // control-plane: amortised growth of a hash
+  #rehash(t: number, key: number, buckets: number): Int32Array {
+    const table = new Int32Array(buckets);
+    const shift = 32 - Math.log2(buckets);
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    for (let va = this.#head[t]!; va !== NIL; va = i32[(va << 4) | I_NEXT]!) {
+      const h = hashSlot(f64[(va << 3) | key]!, shift);
+      i32[(va << 4) | I_HASH] = table[h]!;
+      table[h] = va;
+    }
+    return table;
   }
 
   // ── tree linking (find_va_links, __link_va, __unlink_va) ────────────────────
 
   /** find_va_links from the root of `t` (or from `from`): false on overlap (reported). */
   #findLinks(va: number, t: number, from: number): boolean {
-    const s = this.s;
-    let n = from === NIL ? this.roots[t]! : from;
-    const vs = s.start[va]!;
-    const ve = s.end[va]!;
+    if (t === BUSY && !this.#busyTree) this.#buildBusyTree();
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    let n = from === NIL ? this.#roots[t]! : from;
+    const vs = f64[va << 3]!;
+    const ve = f64[(va << 3) | F_END]!;
     let parent = NIL;
     let right = false;
     while (n !== NIL) {
       parent = n;
-      if (ve <= s.start[n]!) {
+      const d = n << 3;
+      if (ve <= f64[d]!) {
         right = false;
-        n = s.left[n]!;
-      } else if (vs >= s.end[n]!) {
+        n = i32[(n << 4) | I_LEFT]!;
+      } else if (vs >= f64[d | F_END]!) {
         right = true;
-        n = s.right[n]!;
-      } else {
-        this.#onOverlap(vs, ve, s.start[n]!, s.end[n]!);
-        return false;
-      }
+        n = i32[(n << 4) | I_RIGHT]!;
+      } else break;
+    }
+    if (n !== NIL) {
+      this.#onOverlap(vs, ve, f64[n << 3]!, f64[(n << 3) | F_END]!);
+      return false;
     }
     this.#linkParent = parent;
     this.#linkRight = right;
     return true;
   }
 
-  /** __link_va: link `va` at the found place of tree/list `t`. */
+  /** __link_va: link `va` at the found place of tree/list `t` (FREE or a lazy tree). */
   #link(va: number, t: number, parent: number, right: boolean, aug: boolean): void {
     const s = this.s;
+    const i32 = s.i32;
+    const f64 = s.f64;
     // list position: after parent if we hang on its right, else before it
-    const after = parent === NIL ? NIL : right ? parent : s.prev[parent]!;
-    rbLinkNode(s, this.roots, t, va, parent, right);
-    rbInsertColor(s, this.roots, t, va, aug);
-    if (aug) s.subtreeMax[va] = 0;
-    this.#listInsertAfter(t, va, after);
+    const after = parent === NIL ? NIL : right ? parent : i32[(parent << 4) | I_PREV]!;
+    rbLinkNode(i32, this.#roots, t, va, parent, right);
+    rbInsertColor(i32, f64, this.#roots, t, va, aug);
+    if (aug) f64[(va << 3) | F_MAX] = 0;
+    this.#listInsertAfter(i32, t, va, after);
+    if (t === FREE) this.#freeHashAdd(i32, f64, va);
   }
 
+  /** __unlink_va from tree/list `t` (FREE or a lazy tree). */
   #unlink(va: number, t: number, aug: boolean): void {
-    rbErase(this.s, this.roots, t, va, aug);
-    this.#listDel(t, va);
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    if (t === FREE) this.#freeHashDel(i32, f64, va);
+    rbErase(i32, f64, this.#roots, t, va, aug);
+    this.#listDel(i32, t, va);
   }
 
-  /** insert_vmap_area_augment: add a free range without merging (boot, NE split). */
+  /** insert_vmap_area_augment: add a free range without merging (boot). */
   insertFreeRange(start: number, end: number): number {
-    const va = this.s.alloc(start, end);
+    const s = this.s;
+    const va = s.alloc(start, end);
     if (!this.#findLinks(va, FREE, NIL)) {
-      this.s.release(va);
+      s.release(va);
       return NIL;
     }
     this.#link(va, FREE, this.#linkParent, this.#linkRight, true);
-    this.s.state[va] = VaState.free;
-    propagate(this.s, va, NIL);
+    s.i32[(va << 4) | I_STATE] = ST_FREE;
+    propagate(s.i32, s.f64, va, NIL);
     return va;
   }
 
@@ -198,81 +420,252 @@ export class VaSpace {
    * @returns the area that now holds the range, or NIL on overlap (the range is dropped).
    */
   #mergeOrAdd(va: number, t: number, aug: boolean, state: number): number {
-    const s = this.s;
     if (!this.#findLinks(va, t, NIL)) return NIL;
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
     const parent = this.#linkParent;
     const right = this.#linkRight;
-    let merged = false;
+    let next = NIL;
+    let prev = NIL;
     if (parent !== NIL) {
-      // get_va_next_sibling: the list entry that will follow va
-      const next = right ? s.next[parent]! : parent;
-      if (next !== NIL && s.start[next] === s.end[va]) {
-        s.start[next] = s.start[va]!;
-        s.release(va);
-        va = next;
-        merged = true;
-      }
-      const prev = next !== NIL ? s.prev[next]! : this.#tail[t]!;
-      if (prev !== NIL && s.end[prev] === s.start[va]) {
-        if (merged) this.#unlink(va, t, aug);
-        s.end[prev] = s.end[va]!;
-        s.release(va);
-        va = prev;
-        merged = true;
-      }
+      // get_va_next_sibling: the list entry that will follow va; the one before it
+      next = right ? i32[(parent << 4) | I_NEXT]! : parent;
+      const before =
+        next !== NIL ? i32[(next << 4) | I_PREV]! : right ? parent : i32[(parent << 4) | I_PREV]!;
+      if (next !== NIL && f64[next << 3] !== f64[(va << 3) | F_END]) next = NIL;
+      if (before !== NIL && f64[(before << 3) | F_END] === f64[va << 3]) prev = before;
+    }
+    return this.#merge(va, t, aug, state, next, prev, parent, right);
+  }
+
+  /**
+   * The second half of __merge_or_add_vmap_area, once `next` (the area starting at va_end,
+   * or NIL) and `prev` (the area ending at va_start, or NIL) are known, with the link
+   * place (`parent`, `right`) for when neither touches. The order of the kernel's steps is
+   * kept: next takes va's start, is unlinked if prev merges too, then prev takes the end.
+   */
+  #merge(
+    va: number,
+    t: number,
+    aug: boolean,
+    state: number,
+    next: number,
+    prev: number,
+    parent: number,
+    right: boolean,
+  ): number {
+    const s = this.s;
+    const f64 = s.f64;
+    let merged = false;
+    if (next !== NIL) {
+      f64[next << 3] = f64[va << 3]!;
+      s.release(va);
+      va = next;
+      merged = true;
+    }
+    if (prev !== NIL) {
+      if (merged) this.#unlink(va, t, aug);
+      if (t === FREE) this.#freeHashDel(s.i32, f64, prev);
+      f64[(prev << 3) | F_END] = f64[(va << 3) | F_END]!;
+      if (t === FREE) this.#freeHashAdd(s.i32, f64, prev);
+      s.release(va);
+      va = prev;
+      merged = true;
     }
     if (!merged) {
       this.#link(va, t, parent, right, aug);
-      s.state[va] = state;
-    }
-    if (aug) propagate(s, va, NIL);
+      s.i32[(va << 4) | I_STATE] = state;
+      if (aug) propagate(s.i32, s.f64, va, NIL);
+    } else if (aug) propagateGrow(s.i32, f64, va);
     return va;
+  }
+
+  /**
+   * merge_or_add_vmap_area_augment for a range that was busy until now, whose busy
+   * successor was `bn`: find the free neighbours without find_va_links when the hashes
+   * and the busy list can tell them for certain, else fall back to the descent.
+   */
+  #freeBusyRange(va: number, bp: number, bn: number): void {
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    const vs = f64[va << 3]!;
+    const ve = f64[(va << 3) | F_END]!;
+    // the free area starting at ve: known when the busy successor starts right there
+    // (then none) or the gap before it is one free area; -1 when unknown
+    let next = -1;
+    if (bn !== NIL) {
+      const bs = f64[bn << 3]!;
+      if (bs === ve) next = NIL;
+      else {
+        const c = this.#freeEndingAt(bs);
+        if (c !== NIL && f64[c << 3] === ve) next = c;
+      }
+    } else {
+      const tl = this.#tail[FREE]!;
+      if (tl === NIL || f64[(tl << 3) | F_END]! <= vs) next = NIL;
+      else if (f64[tl << 3] === ve) next = tl;
+    }
+    // the area that grew (and whose cached maxima go up), NIL while none
+    let grown = NIL;
+    if (next >= 0) {
+      const s = this.s;
+      // the free area ending at vs: none when the busy predecessor ends right there
+      const prev = bp !== NIL && f64[(bp << 3) | F_END] === vs ? NIL : this.#freeEndingAt(vs);
+      if (next !== NIL) {
+        // the list predecessor of next must be prev, or (none ends at vs) end below vs
+        const p = i32[(next << 4) | I_PREV]!;
+        if (p === prev || (prev === NIL && (p === NIL || f64[(p << 3) | F_END]! < vs))) {
+          // merge with next: it takes va's start
+          f64[next << 3] = vs;
+          s.release(va);
+          grown = next;
+          if (prev !== NIL) {
+            // and with prev: next leaves the tree first, then prev takes its end
+            this.#unlink(next, FREE, true);
+            this.#freeHashDel(i32, f64, prev);
+            f64[(prev << 3) | F_END] = f64[(next << 3) | F_END]!;
+            this.#freeHashAdd(i32, f64, prev);
+            i32[(prev << 4) | I_SUCC] = i32[(next << 4) | I_SUCC]!;
+            s.release(next);
+            grown = prev;
+          }
+        }
+      } else if (prev !== NIL) {
+        // the list successor of prev must start above ve (none starts at ve)
+        const n = i32[(prev << 4) | I_NEXT]!;
+        if (n === NIL || f64[n << 3]! > ve) {
+          this.#freeHashDel(i32, f64, prev);
+          f64[(prev << 3) | F_END] = ve;
+          this.#freeHashAdd(i32, f64, prev);
+          i32[(prev << 4) | I_SUCC] = bn;
+          s.release(va);
+          grown = prev;
+        }
+      } else if (this.#freeNeighbours(va, bn)) {
+        this.#merge(va, FREE, true, ST_FREE, NIL, NIL, this.#linkParent, this.#linkRight);
+        i32[(va << 4) | I_SUCC] = bn;
+        return;
+      }
+    }
+    if (grown !== NIL) propagateGrow(i32, f64, grown);
+    else this.#mergeOrAdd(va, FREE, true, ST_FREE);
+  }
+
+  /**
+   * The link place of `va` in the free tree when nothing free touches it, from the first
+   * gap after it in the busy list (busy areas from `bn` on): the free area ending at that
+   * gap's end is the successor if it lies in the gap and its list predecessor ends at or
+   * below va_start. Sets #linkParent / #linkRight; false when it cannot tell.
+   */
+  #freeNeighbours(va: number, bn: number): boolean {
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    const vs = f64[va << 3]!;
+    let ye = f64[(va << 3) | F_END]!;
+    let x = bn;
+    let succ = -1;
+    for (let k = 0; k < WALK_LIMIT; k++) {
+      if (x === NIL) {
+        // past the last busy area: the successor is the free tail if it lies beyond
+        const tl = this.#tail[FREE]!;
+        succ = tl !== NIL && f64[tl << 3]! >= ye ? tl : NIL;
+        break;
+      }
+      const xs = f64[x << 3]!;
+      if (xs !== ye) {
+        const c = this.#freeEndingAt(xs);
+        if (c !== NIL && f64[c << 3]! >= ye) succ = c;
+        break;
+      }
+      ye = f64[(x << 3) | F_END]!;
+      x = i32[(x << 4) | I_NEXT]!;
+    }
+    // nothing free may touch or overlap va: the successor starts above va_end, its list
+    // predecessor ends below va_start
+    if (succ < 0 || (succ !== NIL && f64[succ << 3]! <= f64[(va << 3) | F_END]!)) return false;
+    const pred = succ !== NIL ? i32[(succ << 4) | I_PREV]! : this.#tail[FREE]!;
+    if (pred !== NIL && f64[(pred << 3) | F_END]! >= vs) return false;
+    if (pred !== NIL && i32[(pred << 4) | I_RIGHT] === NIL) {
+      this.#linkParent = pred;
+      this.#linkRight = true;
+    } else {
+      this.#linkParent = succ;
+      this.#linkRight = false;
+    }
+    return true;
   }
 
   // ── the search (is_within_this_va, find_vmap_lowest_match) ──────────────────
 
+  /** is_within_this_va. */
   #isWithin(va: number, size: number, align: number, vstart: number): boolean {
-    const vs = this.s.start[va]!;
-    const base = vs > vstart ? vs : vstart;
-    const nva = Math.ceil(base / align) * align;
+    const f64 = this.s.f64;
+    const vs = f64[va << 3]!;
+    const nva = Math.ceil((vs > vstart ? vs : vstart) / align) * align;
     if (nva < vstart) return false;
-    return nva + size <= this.s.end[va]!;
+    return nva + size <= f64[(va << 3) | F_END]!;
   }
 
   /** find_vmap_lowest_match: the free area the kernel's search settles on, or NIL. */
   findLowestMatch(size: number, align: number, vstart: number, adjust: boolean): number {
-    const s = this.s;
-    const sub = s.subtreeMax;
-    const length = adjust ? size + align - 1 : size;
-    let node = this.roots[FREE]!;
-    while (node !== NIL) {
-      if (sub[s.left[node]!]! >= length && vstart < s.start[node]!) {
-        node = s.left[node]!;
-        continue;
-      }
-      if (this.#isWithin(node, size, align, vstart)) return node;
-      if (sub[s.right[node]!]! >= length) {
-        node = s.right[node]!;
-        continue;
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    const sz = size + 0; // float64 from here on (the arguments may arrive boxed)
+    const al = align + 0;
+    let lo = vstart + 0;
+    const length = adjust ? sz + al - 1 : sz;
+    let node = this.#roots[FREE]!;
+    // The descent from the root goes left at every node while the left subtree's max is
+    // >= length and lo < va_start. When the leftmost area is itself >= length (so every
+    // left subtree on the way holds a max >= length) and lo is below its parent's start
+    // (the smallest va_start on the way), the descent ends at the leftmost area: start
+    // there (vmalloc_init's [1, VMALLOC_START) makes this the common case).
+    const first = this.#head[FREE]!;
+    if (first !== NIL && length > 0) {
+      const d = first << 3;
+      const p = i32[(first << 4) | I_PARENT]!;
+      if (f64[d | F_END]! - f64[d]! >= length && (p === NIL || lo < f64[p << 3]!)) node = first;
+    }
+    for (;;) {
+      // descend: left while it can serve, else this node, else right
+      for (;;) {
+        if (node === NIL) return NIL;
+        const b = node << 4;
+        const d = node << 3;
+        const l = i32[b | I_LEFT]!;
+        const vs = f64[d]!;
+        if (f64[(l << 3) | F_MAX]! >= length && lo < vs) {
+          node = l;
+          continue;
+        }
+        const nva = Math.ceil((vs > lo ? vs : lo) / al) * al;
+        if (nva >= lo && nva + sz <= f64[d | F_END]!) return node;
+        const r = i32[b | I_RIGHT]!;
+        if (f64[(r << 3) | F_MAX]! < length) break;
+        node = r;
       }
       // roll back towards the root for the first right subtree that can serve
       for (;;) {
-        node = s.parent[node]!;
+        node = i32[(node << 4) | I_PARENT]!;
         if (node === NIL) return NIL;
-        if (this.#isWithin(node, size, align, vstart)) return node;
-        if (sub[s.right[node]!]! >= length && vstart <= s.start[node]!) {
-          vstart = s.start[node]! + 1;
-          node = s.right[node]!;
+        const d = node << 3;
+        const vs = f64[d]!;
+        const nva = Math.ceil((vs > lo ? vs : lo) / al) * al;
+        if (nva >= lo && nva + sz <= f64[d | F_END]!) return node;
+        const r = i32[(node << 4) | I_RIGHT]!;
+        if (f64[(r << 3) | F_MAX]! >= length && lo <= vs) {
+          lo = vs + 1;
+          node = r;
           break;
         }
       }
     }
-    return NIL;
   }
 
   /** find_vmap_lowest_linear_match: the same question by a walk of the free list. */
   findLowestLinear(size: number, align: number, vstart: number): number {
-    for (let va = this.#head[FREE]!; va !== NIL; va = this.s.next[va]!)
+    const i32 = this.s.i32;
+    for (let va = this.#head[FREE]!; va !== NIL; va = i32[(va << 4) | I_NEXT]!)
       if (this.#isWithin(va, size, align, vstart)) return va;
     return NIL;
   }
@@ -287,42 +680,86 @@ export class VaSpace {
     if (this.crossCheck) this.#checkLowest(va, size, align, vstart, adjust);
     if (va === NIL) return -1;
     const s = this.s;
-    const vs = s.start[va]!;
+    const f64 = s.f64;
+    const d = va << 3;
+    const vs = f64[d]!;
+    const ve = f64[d | F_END]!;
     const nva = Math.ceil((vs > vstart ? vs : vstart) / align) * align;
     if (nva + size > vend) return -1;
-    this.#clip(va, nva, size);
+    this.#hintAddr = nva;
+    this.#hintNext = ve;
+    this.#hintSucc = s.i32[(va << 4) | I_SUCC]!;
+    this.#clip(va, nva - vs, size);
     return nva;
   }
 
-  /** va_clip: take [nva, nva + size) out of free area `va` (FL / LE / RE / NE fit). */
-  #clip(va: number, nva: number, size: number): void {
+  /**
+   * va_clip (classify_va_fit_type): take [va_start + off, + size) out of free area `va`. The
+   * area keeps its place in the tree unless the request takes all of it (FL); for NE the
+   * left remainder becomes a new area, linked after the area's own values are updated,
+   * as the kernel does. One call site per step, so that V8 inlines the common ones.
+   */
+  #clip(va: number, off: number, size: number): void {
     const s = this.s;
-    const vs = s.start[va]!;
-    const ve = s.end[va]!;
+    const vs = s.f64[va << 3]!;
+    const ve = s.f64[(va << 3) | F_END]!;
+    const nva = vs + off;
+    const ne = nva + size;
+    let lva = NIL;
     if (vs === nva) {
-      if (ve === nva + size) {
-        this.#unlink(va, FREE, true);
-        s.release(va);
+      if (ve === ne) {
+        this.#clipAll(va); // FL_FIT
         return;
       }
-      s.start[va] = nva + size;
-      propagate(s, va, NIL);
-      return;
+      s.f64[va << 3] = ne; // LE_FIT
+    } else if (ve === ne) {
+      const i32 = s.i32; // RE_FIT
+      this.#freeHashDel(i32, s.f64, va);
+      s.f64[(va << 3) | F_END] = nva;
+      this.#freeHashAdd(i32, s.f64, va);
+    } else {
+      lva = s.alloc(vs, nva); // NE_FIT (may grow the store: the views are read after it)
+      s.f64[va << 3] = ne;
     }
-    if (ve === nva + size) {
-      s.end[va] = nva;
-      propagate(s, va, NIL);
-      return;
-    }
-    // NE_FIT: the left remainder becomes a new free area, linked below va
-    const lva = s.alloc(vs, nva);
-    s.start[va] = nva + size;
-    propagate(s, va, NIL);
+    propagateShrink(s.i32, s.f64, va, ve - vs);
+    if (lva !== NIL) this.#linkRemainder(lva, va);
+  }
+
+  /** va_clip's NE_FIT, second half: link the left remainder `lva` below `va`. */
+  #linkRemainder(lva: number, va: number): void {
+    const s = this.s;
     if (this.#findLinks(lva, FREE, va)) {
       this.#link(lva, FREE, this.#linkParent, this.#linkRight, true);
-      s.state[lva] = VaState.free;
-      propagate(s, lva, NIL);
+      s.i32[(lva << 4) | I_STATE] = ST_FREE;
+      propagate(s.i32, s.f64, lva, NIL);
     } else s.release(lva);
+  }
+
+  /**
+   * va_clip on a given free area (pcpu_get_vm_areas carves its areas this way): take
+   * [nva, nva + size) out of free area `va`. @returns false, changing nothing, when `va`
+   * is not a free area or the range is not inside it (NOTHING_FIT, the kernel's -EINVAL).
+   */
+  clipFree(va: number, nva: number, size: number): boolean {
+    const s = this.s;
+    if (va === NIL || s.i32[(va << 4) | I_STATE] !== ST_FREE) return false;
+    const f64 = s.f64;
+    const d = va << 3;
+    const vs = f64[d]!;
+    const ve = f64[d | F_END]!;
+    const ne = nva + size;
+    if (nva < vs || ne > ve) return false;
+    this.#hintAddr = nva;
+    this.#hintNext = ve;
+    this.#hintSucc = s.i32[(va << 4) | I_SUCC]!;
+    this.#clip(va, nva - vs, size);
+    return true;
+  }
+
+  /** va_clip's FL_FIT: the free area goes away whole. */
+  #clipAll(va: number): void {
+    this.#unlink(va, FREE, true);
+    this.s.release(va);
   }
 
   #checkLowest(va: number, size: number, align: number, vstart: number, adjust: boolean): void {
@@ -342,24 +779,157 @@ export class VaSpace {
    */
   insertBusy(addr: number, size: number, flags: number): number {
     const s = this.s;
-    const va = s.alloc(addr, addr + size);
-    s.flags[va] = flags;
-    if (!this.#findLinks(va, BUSY, NIL)) {
-      s.release(va);
-      return NIL;
+    let succ = -1;
+    if (addr !== this.#hintAddr) {
+      // no hint: past the last busy area (vmalloc_init's address-sorted early areas), the
+      // busy successor is "none" (NIL), which #linkBusy checks against the tail
+      const tl = this.#tail[BUSY]!;
+      if (tl === NIL || s.f64[(tl << 3) | F_END]! <= addr) succ = NIL;
+    } else {
+      this.#hintAddr = -1;
+      // the busy area starting at the clipped free area's end: the one it remembered, if
+      // that is still busy and starts there, else the hash's answer
+      succ = this.#hintSucc;
+      if (
+        succ === NIL ||
+        s.i32[(succ << 4) | I_STATE] !== ST_BUSY ||
+        s.f64[succ << 3] !== this.#hintNext
+      )
+        succ = this.#busyAt(this.#hintNext);
+      if (!this.#busyTree) {
+        // the successor (or, none starting there, the tail) and its list predecessor
+        // must bracket [addr, addr + size); then the busy list and hash are all to update
+        const i32 = s.i32;
+        const f64 = s.f64;
+        const pred = succ !== NIL ? i32[(succ << 4) | I_PREV]! : this.#tail[BUSY]!;
+        if (
+          (succ === NIL || f64[succ << 3]! >= addr + size) &&
+          (pred === NIL || f64[(pred << 3) | F_END]! <= addr)
+        ) {
+          const va = s.alloc(addr, addr + size);
+          const j32 = s.i32; // alloc may have grown the store
+          const b = va << 4;
+          j32[b | I_FLAGS] = flags;
+          j32[b | I_STATE] = ST_BUSY;
+          j32[b | I_PREV] = pred;
+          j32[b | I_NEXT] = succ;
+          if (pred === NIL) this.#head[BUSY] = va;
+          else j32[(pred << 4) | I_NEXT] = va;
+          if (succ === NIL) this.#tail[BUSY] = va;
+          else j32[(succ << 4) | I_PREV] = va;
+          this.#busyHashAdd(j32, s.f64, va);
+          return va;
+        }
+      }
     }
-    this.#link(va, BUSY, this.#linkParent, this.#linkRight, false);
-    s.state[va] = VaState.busy;
+    const va = s.alloc(addr, addr + size);
+    s.i32[(va << 4) | I_FLAGS] = flags;
+    return this.#linkBusy(va, succ);
+  }
+
+  /**
+   * Link the detached area `va` as busy. `succ` is a guess at its in-order successor (NIL:
+   * none, va goes after the busy tail), or -1 for no guess. The guess is checked against
+   * the busy list — the successor must start at or after va_end and its list predecessor
+   * end at or before va_start — and if it does not hold, find_va_links decides (building
+   * the busy tree first if it does not exist yet). @returns va, or NIL on overlap
+   * (reported, va released).
+   */
+  #linkBusy(va: number, succ: number): number {
+    const s = this.s;
+    const i32 = s.i32;
+    const f64 = s.f64;
+    let after = -1;
+    if (succ >= 0) {
+      // the successor, or (none starting there) the tail, and its list predecessor must
+      // bracket [va_start, va_end)
+      const pred = succ !== NIL ? i32[(succ << 4) | I_PREV]! : this.#tail[BUSY]!;
+      if (
+        (succ === NIL || f64[succ << 3]! >= f64[(va << 3) | F_END]!) &&
+        (pred === NIL || f64[(pred << 3) | F_END]! <= f64[va << 3]!)
+      ) {
+        after = pred;
+        if (this.#busyTree) {
+          // the unique empty slot between pred and succ
+          if (pred !== NIL && i32[(pred << 4) | I_RIGHT] === NIL) {
+            rbLinkNode(i32, this.#roots, BUSY, va, pred, true);
+          } else rbLinkNode(i32, this.#roots, BUSY, va, succ, false);
+          rbInsertColor(i32, f64, this.#roots, BUSY, va, false);
+        }
+      }
+    }
+    if (after < 0) {
+      if (!this.#findLinks(va, BUSY, NIL)) {
+        s.release(va);
+        return NIL;
+      }
+      const parent = this.#linkParent;
+      const right = this.#linkRight;
+      after = parent === NIL ? NIL : right ? parent : i32[(parent << 4) | I_PREV]!;
+      rbLinkNode(i32, this.#roots, BUSY, va, parent, right);
+      rbInsertColor(i32, f64, this.#roots, BUSY, va, false);
+    }
+    this.#listInsertAfter(i32, BUSY, va, after);
+    i32[(va << 4) | I_STATE] = ST_BUSY;
+    this.#busyHashAdd(i32, f64, va);
+    return va;
+  }
+
+  /**
+   * Build the busy red-black tree from the sorted busy list: balanced, every level black
+   * but an incomplete last one, which is red (equal black heights, red nodes with black
+   * parents). Maintained incrementally from then on.
+   */
+  // control-plane: once per VaSpace, on the first need of the busy tree
+  #buildBusyTree(): void {
+    this.#busyTree = true;
+    const i32 = this.s.i32;
+    let n = 0;
+    for (let va = this.#head[BUSY]!; va !== NIL; va = i32[(va << 4) | I_NEXT]!) n++;
+    let levels = 0; // levels of a tree of n nodes built by halving: ceil(log2(n + 1))
+    while (2 ** levels - 1 < n) levels++;
+    // a perfect tree (n = 2^levels - 1) is all black; otherwise the last level is red
+    const redDepth = 2 ** levels - 1 === n ? -1 : levels - 1;
+    this.#buildCursor = this.#head[BUSY]!;
+    this.#roots[BUSY] = this.#buildSubtree(i32, n, NIL, 0, redDepth);
+  }
+
+  #buildCursor = NIL;
+
+  /** The next `n` areas of the busy list (from #buildCursor) as a subtree at `depth`. */
+  #buildSubtree(i32: Int32Array, n: number, parent: number, depth: number, red: number): number {
+    if (n === 0) return NIL;
+    const nl = (n - 1) >> 1;
+    const left = this.#buildSubtree(i32, nl, NIL, depth + 1, red);
+    const va = this.#buildCursor;
+    this.#buildCursor = i32[(va << 4) | I_NEXT]!;
+    const right = this.#buildSubtree(i32, n - 1 - nl, va, depth + 1, red);
+    const b = va << 4;
+    i32[b | I_LEFT] = left;
+    i32[b | I_RIGHT] = right;
+    i32[b | I_PARENT] = parent;
+    i32[b | I_COLOR] = depth === red && depth > 0 ? RB_RED : RB_BLACK;
+    if (left !== NIL) i32[(left << 4) | I_PARENT] = va;
     return va;
   }
 
   /** __find_vmap_area: the busy area containing `addr`, or NIL. */
   findBusy(addr: number): number {
-    const s = this.s;
-    let n = this.roots[BUSY]!;
+    const f64 = this.s.f64;
+    const h = this.#busyAt(addr);
+    if (h !== NIL && f64[(h << 3) | F_END]! > addr) return h;
+    return this.#findBusyInterior(addr);
+  }
+
+  /** __find_vmap_area by the busy tree (an interior address, or none). */
+  #findBusyInterior(addr: number): number {
+    if (!this.#busyTree) this.#buildBusyTree();
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    let n = this.#roots[BUSY]!;
     while (n !== NIL) {
-      if (addr < s.start[n]!) n = s.left[n]!;
-      else if (addr >= s.end[n]!) n = s.right[n]!;
+      if (addr < f64[n << 3]!) n = i32[(n << 4) | I_LEFT]!;
+      else if (addr >= f64[(n << 3) | F_END]!) n = i32[(n << 4) | I_RIGHT]!;
       else return n;
     }
     return NIL;
@@ -367,22 +937,24 @@ export class VaSpace {
 
   /** find_vmap_area_exceed_addr: the lowest busy area with va_end > addr, or NIL. */
   findBusyEndingAfter(addr: number): number {
-    const s = this.s;
-    let n = this.roots[BUSY]!;
+    if (!this.#busyTree) this.#buildBusyTree();
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    let n = this.#roots[BUSY]!;
     let found = NIL;
     while (n !== NIL) {
-      if (s.end[n]! > addr) {
+      if (f64[(n << 3) | F_END]! > addr) {
         found = n;
-        if (s.start[n]! <= addr) break;
-        n = s.left[n]!;
-      } else n = s.right[n]!;
+        if (f64[n << 3]! <= addr) break;
+        n = i32[(n << 4) | I_LEFT]!;
+      } else n = i32[(n << 4) | I_RIGHT]!;
     }
     return found;
   }
 
   /** The busy area after `va` in address order, or NIL. */
   busyNext(va: number): number {
-    return this.s.next[va]!;
+    return this.s.i32[(va << 4) | I_NEXT]!;
   }
 
   /** The lowest busy area, or NIL. */
@@ -392,19 +964,32 @@ export class VaSpace {
 
   /** Take a busy area out of the busy tree (it is then detached). */
   unlinkBusy(va: number): void {
-    this.#unlink(va, BUSY, false);
-    this.s.state[va] = VaState.detached;
+    const i32 = this.s.i32;
+    const f64 = this.s.f64;
+    this.#busyHashDel(i32, f64, va);
+    if (this.#busyTree) rbErase(i32, f64, this.#roots, BUSY, va, false);
+    this.#listDel(i32, BUSY, va);
+    i32[(va << 4) | I_STATE] = ST_DETACHED;
   }
 
   /** free_vmap_area's second half: merge a detached area into the free tree. */
   freeDetached(va: number): void {
-    this.#mergeOrAdd(va, FREE, true, VaState.free);
+    this.#mergeOrAdd(va, FREE, true, ST_FREE);
   }
 
   /** free_vmap_area: unlink from busy and merge into the free tree at once. */
   freeNow(va: number): void {
+    const i32 = this.s.i32;
+    if (i32[(va << 4) | I_STATE] !== ST_BUSY) {
+      // not on the busy list: no neighbours to go by
+      this.unlinkBusy(va);
+      this.#mergeOrAdd(va, FREE, true, ST_FREE);
+      return;
+    }
+    const bp = i32[(va << 4) | I_PREV]!;
+    const bn = i32[(va << 4) | I_NEXT]!;
     this.unlinkBusy(va);
-    this.#mergeOrAdd(va, FREE, true, VaState.free);
+    this.#freeBusyRange(va, bp, bn);
   }
 
   // ── vmap nodes, lazy areas, pools ────────────────────────────────────────────
@@ -428,15 +1013,22 @@ export class VaSpace {
 
   /**
    * free_vmap_area_noflush's bookkeeping: put a detached area on the lazy tree of its node
-   * (merging with touching lazy areas). @returns the new vmap_lazy_nr.
+   * (insert_vmap_area: touching lazy areas stay separate). @returns the new vmap_lazy_nr.
    */
   addLazy(va: number): number {
     const s = this.s;
-    const pages = (s.end[va]! - s.start[va]!) / PAGE_SIZE;
+    const d = va << 3;
+    const pages = (s.f64[d | F_END]! - s.f64[d]!) / PAGE_SIZE;
     this.lazyPages += pages;
-    const id = this.decodeNode(s.flags[va]!);
-    const node = id >= 0 ? id : this.addrToNode(s.start[va]!);
-    this.#mergeOrAdd(va, LAZY0 + node, false, VaState.lazy);
+    const id = this.decodeNode(s.i32[(va << 4) | I_FLAGS]!);
+    const node = id >= 0 ? id : this.addrToNode(s.f64[d]!);
+    // insert_vmap_area: linked as it is, never merged (each VA keeps its size class and
+    // node id for the pools); on an overlap it is reported and left out
+    const t = LAZY0 + node;
+    if (this.#findLinks(va, t, NIL)) {
+      this.#link(va, t, this.#linkParent, this.#linkRight, false);
+      s.i32[(va << 4) | I_STATE] = ST_LAZY;
+    }
     return this.lazyPages;
   }
 
@@ -455,13 +1047,13 @@ export class VaSpace {
    * a misaligned one is rotated to the tail. @returns its start address, or -1.
    */
   poolTake(node: number, size: number, align: number): number {
-    const idx = (size - 1) / PAGE_SIZE;
-    if (idx >= MAX_VA_SIZE_PAGES) return -1;
+    const idx = Math.floor((size - 1) / PAGE_SIZE); // size_to_va_pool
+    if (!(idx >= 0 && idx < MAX_VA_SIZE_PAGES)) return -1;
     const p = node * MAX_VA_SIZE_PAGES + idx;
     const va = this.#poolHead[p]!;
     if (va === NIL) return -1;
     const s = this.s;
-    const start = s.start[va]!;
+    const start = s.f64[va << 3]!;
     if (start - Math.floor(start / align) * align !== 0) {
       if (this.#poolTail[p] !== va) {
         this.#poolDel(p, va);
@@ -469,7 +1061,7 @@ export class VaSpace {
       }
       return -1;
     }
-    if (s.end[va]! - start !== size) return -1; // the kernel's WARN_ON_ONCE sanity check
+    if (s.f64[(va << 3) | F_END]! - start !== size) return -1; // the kernel's WARN_ON_ONCE sanity check
     this.#poolDel(p, va);
     this.poolLen[p]!--;
     s.release(va);
@@ -477,63 +1069,77 @@ export class VaSpace {
   }
 
   #poolDel(p: number, va: number): void {
-    const s = this.s;
-    const pr = s.prev[va]!;
-    const nx = s.next[va]!;
+    const i32 = this.s.i32;
+    const b = va << 4;
+    const pr = i32[b | I_PREV]!;
+    const nx = i32[b | I_NEXT]!;
     if (pr === NIL) this.#poolHead[p] = nx;
-    else s.next[pr] = nx;
+    else i32[(pr << 4) | I_NEXT] = nx;
     if (nx === NIL) this.#poolTail[p] = pr;
-    else s.prev[nx] = pr;
-    s.prev[va] = NIL;
-    s.next[va] = NIL;
+    else i32[(nx << 4) | I_PREV] = pr;
+    i32[b | I_PREV] = NIL;
+    i32[b | I_NEXT] = NIL;
   }
 
   #poolAppend(p: number, va: number): void {
-    const s = this.s;
+    const i32 = this.s.i32;
     const t = this.#poolTail[p]!;
-    s.prev[va] = t;
-    s.next[va] = NIL;
+    i32[(va << 4) | I_PREV] = t;
+    i32[(va << 4) | I_NEXT] = NIL;
     if (t === NIL) this.#poolHead[p] = va;
-    else s.next[t] = va;
+    else i32[(t << 4) | I_NEXT] = va;
     this.#poolTail[p] = va;
   }
 
   #poolPush(p: number, va: number): void {
-    const s = this.s;
+    const i32 = this.s.i32;
     const h = this.#poolHead[p]!;
-    s.prev[va] = NIL;
-    s.next[va] = h;
+    i32[(va << 4) | I_PREV] = NIL;
+    i32[(va << 4) | I_NEXT] = h;
     if (h === NIL) this.#poolTail[p] = va;
-    else s.prev[h] = va;
+    else i32[(h << 4) | I_PREV] = va;
     this.#poolHead[p] = va;
     this.poolLen[p]!++;
-    s.state[va] = VaState.pooled;
+    i32[(va << 4) | I_STATE] = ST_POOLED;
   }
 
-  /** decay_va_pool_node: return ~25% (or all) of each pool of `node` to the free tree. */
+  /**
+   * decay_va_pool_node: take ~25% (or all) of each pool of `node`, most recently pooled
+   * first, onto one decay tree and list (merge_or_add_vmap_area, so touching VAs merge),
+   * then return them to the free tree in address order (reclaim_list_global).
+   */
   #decayPools(node: number, full: boolean): void {
     const s = this.s;
+    const t = this.#decay;
     for (let c = 0; c < MAX_VA_SIZE_PAGES; c++) {
       const p = node * MAX_VA_SIZE_PAGES + c;
       if (this.#poolHead[p] === NIL) continue;
       let n = this.poolLen[p]!;
       if (!full) n >>= 2;
-      // the first n go to a list built by list_add (so reversed), then back to the tree
-      let reversed = NIL;
       for (let i = 0; i < n; i++) {
         const va = this.#poolHead[p]!;
         this.#poolDel(p, va);
         this.poolLen[p]!--;
-        s.next[va] = reversed;
-        reversed = va;
+        s.i32[(va << 4) | I_STATE] = ST_DETACHED;
+        this.#mergeOrAdd(va, t, false, ST_DETACHED);
       }
-      while (reversed !== NIL) {
-        const va = reversed;
-        reversed = s.next[va]!;
-        s.next[va] = NIL;
-        s.state[va] = VaState.detached;
-        this.#mergeOrAdd(va, FREE, true, VaState.free);
-      }
+    }
+    let va = this.#head[t]!;
+    this.#head[t] = NIL;
+    this.#tail[t] = NIL;
+    this.#roots[t] = NIL;
+    while (va !== NIL) {
+      const i32 = s.i32;
+      const b = va << 4;
+      const nx = i32[b | I_NEXT]!;
+      i32[b | I_LEFT] = NIL;
+      i32[b | I_RIGHT] = NIL;
+      i32[b | I_PARENT] = NIL;
+      i32[b | I_NEXT] = NIL;
+      i32[b | I_PREV] = NIL;
+      i32[b | I_STATE] = ST_DETACHED;
+      this.#mergeOrAdd(va, FREE, true, ST_FREE);
+      va = nx;
     }
   }
 
@@ -543,7 +1149,12 @@ export class VaSpace {
    * node's pool (when it carries a node id and pools are populated) or back to the free
    * tree. @returns whether any area was purged.
    */
-  purge(start: number, end: number, fullDecay: boolean, flush: (s: number, e: number) => void): boolean {
+  purge(
+    start: number,
+    end: number,
+    fullDecay: boolean,
+    flush: (s: number, e: number) => void,
+  ): boolean {
     const s = this.s;
     let any = false;
     for (let n = 0; n < this.nrNodes; n++) {
@@ -551,9 +1162,11 @@ export class VaSpace {
       const h = this.#head[LAZY0 + n]!;
       if (h === NIL) continue;
       any = true;
-      if (s.start[h]! < start) start = s.start[h]!;
+      const hs = s.f64[h << 3]!;
+      if (hs < start) start = hs;
       const tl = this.#tail[LAZY0 + n]!;
-      if (s.end[tl]! > end) end = s.end[tl]!;
+      const te = s.f64[(tl << 3) | F_END]!;
+      if (te > end) end = te;
     }
     if (!any) return false;
     flush(start, end);
@@ -568,29 +1181,35 @@ export class VaSpace {
     let va = this.#head[t]!;
     this.#head[t] = NIL;
     this.#tail[t] = NIL;
-    this.roots[t] = NIL;
+    this.#roots[t] = NIL;
     let reversed = NIL; // local_list, built by list_add
     while (va !== NIL) {
-      const nx = s.next[va]!;
-      this.lazyPages -= (s.end[va]! - s.start[va]!) / PAGE_SIZE;
-      s.left[va] = s.right[va] = s.parent[va] = NIL;
-      const id = this.decodeNode(s.flags[va]!);
-      const size = s.end[va]! - s.start[va]!;
+      const i32 = s.i32;
+      const f64 = s.f64;
+      const b = va << 4;
+      const nx = i32[b | I_NEXT]!;
+      const size = f64[(va << 3) | F_END]! - f64[va << 3]!;
+      this.lazyPages -= size / PAGE_SIZE;
+      i32[b | I_LEFT] = NIL;
+      i32[b | I_RIGHT] = NIL;
+      i32[b | I_PARENT] = NIL;
+      const id = this.decodeNode(i32[b | I_FLAGS]!);
       if (id >= 0 && !skipPopulate && this.nrNodes > 1 && size <= MAX_VA_SIZE_PAGES * PAGE_SIZE) {
-        this.#poolPush(node * MAX_VA_SIZE_PAGES + (size - 1) / PAGE_SIZE, va);
+        this.#poolPush(node * MAX_VA_SIZE_PAGES + Math.floor((size - 1) / PAGE_SIZE), va);
       } else {
-        s.next[va] = reversed;
+        i32[b | I_NEXT] = reversed;
         reversed = va;
       }
       va = nx;
     }
     while (reversed !== NIL) {
       const v = reversed;
-      reversed = s.next[v]!;
-      s.next[v] = NIL;
-      s.prev[v] = NIL;
-      s.state[v] = VaState.detached;
-      this.#mergeOrAdd(v, FREE, true, VaState.free);
+      const i32 = s.i32;
+      reversed = i32[(v << 4) | I_NEXT]!;
+      i32[(v << 4) | I_NEXT] = NIL;
+      i32[(v << 4) | I_PREV] = NIL;
+      i32[(v << 4) | I_STATE] = ST_DETACHED;
+      this.#mergeOrAdd(v, FREE, true, ST_FREE);
     }
   }
 
@@ -613,18 +1232,38 @@ export class VaSpace {
 
   /** Walk helper: the area after `va` in whatever list it is on. */
   next(va: number): number {
-    return this.s.next[va]!;
+    return this.s.i32[(va << 4) | I_NEXT]!;
   }
 
   /** The lowest area of tree `t` by the tree itself (for the checker). */
   treeFirst(t: number): number {
-    return rbFirst(this.s, this.roots, t);
+    return rbFirst(this.s.i32, this.roots, t);
   }
 
   /** The in-order successor in a tree (for the checker). */
   treeNext(va: number): number {
-    return rbNext(this.s, va);
+    if (!this.#busyTree) this.#buildBusyTree();
+    return rbNext(this.s.i32, va);
   }
+}
+
+/** Remove `va` from the chain of bucket `h`; false if it was not there. */
+function chainDel(table: Int32Array, h: number, i32: Int32Array, va: number): boolean {
+  const nx = i32[(va << 4) | I_HASH]!;
+  let n = table[h]!;
+  if (n === va) {
+    table[h] = nx;
+    return true;
+  }
+  while (n !== NIL) {
+    const m = i32[(n << 4) | I_HASH]!;
+    if (m === va) {
+      i32[(n << 4) | I_HASH] = nx;
+      return true;
+    }
+    n = m;
+  }
+  return false;
 }
 
 export { FREE as FREE_TREE, BUSY as BUSY_TREE, LAZY0 as LAZY_TREE0 };
