@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { genpoolCases, runGenpoolCase, type GenpoolCase } from './genpool.bench.js';
 import { dmapoolCases, runDmapoolCase, type DmapoolCase } from './dmapool.bench.js';
 import { runVmapCase, vmapCases, type VmapCase } from './vmap.bench.js';
+import { vmallocPairLine } from './vmalloc.bench.js';
+import { runTestVmallocCase, testVmallocCases, type TestVmallocCase } from './test-vmalloc.bench.js';
 import type { BenchLine } from './harness.js';
 
 /** The kernel's own C results (bench/WORKLOADS.md, "Reference results"). */
@@ -32,7 +34,7 @@ const REFERENCE: Record<string, [failed: number, checksum: number]> = {
   'V-align/range': [0, 2544091136],
 };
 
-type BenchCase = GenpoolCase | DmapoolCase | VmapCase;
+type BenchCase = GenpoolCase | DmapoolCase | VmapCase | TestVmallocCase;
 
 function main(argv: string[]): number {
   const child = argv.indexOf('--child');
@@ -41,9 +43,13 @@ function main(argv: string[]): number {
     const q = argv.includes('--quick');
     const out = c.workload.startsWith('D-')
       ? runDmapoolCase(c as DmapoolCase, q)
-      : c.workload.startsWith('V-')
-        ? runVmapCase(c as VmapCase, q)
-        : runGenpoolCase(c as GenpoolCase, q);
+      : c.workload === 'V-vmalloc'
+        ? [vmallocPairLine(q)]
+        : c.workload.startsWith('V-')
+          ? runVmapCase(c as VmapCase, q)
+          : c.workload.startsWith('test_vmalloc')
+            ? runTestVmallocCase(c as TestVmallocCase, q)
+            : runGenpoolCase(c as GenpoolCase, q);
     for (const l of out) console.log(JSON.stringify(l));
     return 0;
   }
@@ -54,13 +60,19 @@ function main(argv: string[]): number {
     console.error(`bench: unknown option ${unknown[0]} (use names of workloads and --quick)`);
     return 2;
   }
-  const all: BenchCase[] = [...genpoolCases(), ...dmapoolCases(), ...vmapCases()];
+  const all: BenchCase[] = [
+    ...genpoolCases(),
+    ...dmapoolCases(),
+    ...vmapCases(),
+    { workload: 'V-vmalloc', impl: 'kmem' } as TestVmallocCase,
+    ...testVmallocCases(),
+  ];
   const selects = (n: string, w: string): boolean =>
     w.startsWith(n) || (n === 'dmapool_test' && w.startsWith('D-test'));
   const cases = all.filter((c) => names.length === 0 || names.some((n) => selects(n, c.workload)));
   if (cases.length === 0) {
     console.error(
-      `bench: no workload matches ${names.join(' ')} (known: G-fill, G-steady, G-high, D-test, dmapool_test, D-churn, V-steady, V-align)`,
+      `bench: no workload matches ${names.join(' ')} (known: G-fill, G-steady, G-high, D-test, dmapool_test, D-churn, V-steady, V-align, V-vmalloc, test_vmalloc)`,
     );
     return 2;
   }

@@ -22,6 +22,13 @@ import { Vmalloc } from '../vmalloc/vmalloc.js';
 import { vmallocNode, vmallocNodeRange, vmallocWrapper } from '../vmalloc/vmalloc-alloc.js';
 import { vread, vwrite } from '../vmalloc/vread.js';
 import { VMAP_MAX_ALLOC } from '../vmalloc/vmap-block.js';
+import {
+  pcpuFreeVmAreas,
+  pcpuGetVmAreas,
+  pvmDetermineEnd,
+  pvmFindNextPrev,
+  type VmapAreaView,
+} from '../vmalloc/pcpu.js';
 import { allocVmArea, type EarlyVm, vmAreaAddEarly, vmAreaRegisterEarly } from '../vmalloc/early.js';
 
 /** The VM_* flags and vmalloc constants of include/linux/vmalloc.h. */
@@ -214,6 +221,38 @@ export function vmallocApi(m: Machine) {
     /** alloc_vm_area(size, ptes): area with page tables, nothing mapped. @returns it, or null. */
     alloc_vm_area(size: number, ptes: number[] | null): VmStruct | null {
       return allocVmArea(v, size, ptes);
+    },
+    /**
+     * pcpu_get_vm_areas(offsets, sizes, nr_vms, align): congruent areas, one base, top-down.
+     * @returns the vm_structs, or null. @throws {KernelBug} for bad alignment or overlaps.
+     */
+    pcpu_get_vm_areas(
+      offsets: readonly number[],
+      sizes: readonly number[],
+      nr_vms: number,
+      align: number,
+    ): VmStruct[] | null {
+      return pcpuGetVmAreas(v, offsets, sizes, nr_vms, align);
+    },
+    /** pcpu_free_vm_areas(vms, nr_vms). */
+    pcpu_free_vm_areas(vms: readonly VmStruct[], nr_vms: number): void {
+      pcpuFreeVmAreas(v, vms, nr_vms);
+    },
+    /** pvm_find_next_prev(end, pnext, pprev). @returns false when no busy area exists. */
+    pvm_find_next_prev(
+      end: number,
+      pnext: { value: VmapAreaView | null },
+      pprev: { value: VmapAreaView | null },
+    ): boolean {
+      return pvmFindNextPrev(v, end, pnext, pprev);
+    },
+    /** pvm_determine_end(pnext, pprev, align). @returns the highest aligned end found. */
+    pvm_determine_end(
+      pnext: { value: VmapAreaView | null },
+      pprev: { value: VmapAreaView | null },
+      align: number,
+    ): number {
+      return pvmDetermineEnd(v, pnext, pprev, align);
     },
     /** vm_map_ram(pages, count, node, prot). @returns the address, or 0. */
     vm_map_ram(pages: readonly (Page | null)[], count: number, node: number, prot: number = PAGE_KERNEL): number {
