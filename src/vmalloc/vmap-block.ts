@@ -90,6 +90,7 @@ export class VmapBlocks {
   /** VMAP_PURGE_THRESHOLD. */
   readonly purgeThreshold: number;
   readonly #queues: BlockQueue[] = [];
+  #warnedMissing = false;
   readonly #base: number;
 
   constructor(v: Vmalloc) {
@@ -327,7 +328,10 @@ export class VmapBlocks {
     const space = this.v.space;
     const va = space.findBusy(mem);
     if (va === NIL) {
-      m.log.warn(FILE, 'vm_unmap_ram', null, `no vmap area at ${kaddr(mem)}`);
+      if (!this.#warnedMissing) {
+        this.#warnedMissing = true; // WARN_ON_ONCE
+        m.log.warn(FILE, 'vm_unmap_ram', null, `no vmap area at ${kaddr(mem)}`);
+      }
       return;
     }
     space.unlinkBusy(va);
