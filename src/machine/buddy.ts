@@ -11,7 +11,9 @@
  * Data structure. A zone manages the pfns [startPfn, endPfn); every per-page array is indexed
  * by `idx = pfn - startPfn`, so pfns may be anywhere below 2^40 while indices stay small
  * integers (< MAX_ZONE_PAGES ≤ 2^30, safe for 32-bit operators). Block alignment is on the
- * ABSOLUTE pfn, as in the kernel, so it is computed with `%`, never with bit operators.
+ * ABSOLUTE pfn, as in the kernel, so it is computed with `%`, never with bit operators —
+ * except in the merge loop's buddy search, which tests one bit of a pfn below 2^31 (`%` is a
+ * division there) and falls back to `%` above.
  *
  *   tag[idx]   Int8Array   0        neither a free nor an allocated block head
  *                          k + 1    head of a FREE block of order k     (PageBuddy, order k)
@@ -448,7 +450,10 @@ export class BuddyZone {
     let k = order;
     while (k < MAX_PAGE_ORDER) {
       const size = 1 << k;
-      const buddy = pfn % (size * 2) === 0 ? pfn + size : pfn - size;
+      // pfn is aligned to size, so its buddy is the other half of the 2·size block; below
+      // 2^31 one bit tells which (`%` is a division, and a runtime call above 2^31).
+      const lower = pfn < 2147483648 ? (pfn & size) === 0 : pfn % (size * 2) === 0;
+      const buddy = lower ? pfn + size : pfn - size;
       if (buddy < start || buddy >= end) break;
       const b = buddy - start;
       if (tag[b] !== k + 1) break;

@@ -11,6 +11,9 @@
 
 import { PAGE_SIZE } from '../base/units.js';
 
+/** Frames per chunk of the Page-object table. */
+const PAGES_PER_CHUNK = 4096;
+
 /** Who holds a page frame (shown in reports; checked when a frame is freed). */
 export const PageOwner = {
   free: 0,
@@ -77,7 +80,8 @@ export class Memmap {
   readonly owner: Uint8Array;
   /** Node of each frame's node span start, sorted: nodeStart[i] is the first pfn of node i. */
   readonly #nodeStart: number[];
-  readonly #pages = new Map<number, Page>();
+  /** The Page objects made so far, in chunks of PAGES_PER_CHUNK frames (pfn_to_page). */
+  readonly #chunks: (Page[] | undefined)[];
   readonly #isRam: (pfn: number) => boolean;
 
   constructor(maxPfn: number, nodeStart: number[], isRam: (pfn: number) => boolean) {
@@ -87,20 +91,39 @@ export class Memmap {
     this.owner = new Uint8Array(maxPfn).fill(PageOwner.reserved);
     this.#nodeStart = nodeStart;
     this.#isRam = isRam;
+    // one array sized once, filled so that V8 keeps it packed
+    this.#chunks = new Array<Page[] | undefined>(Math.ceil(maxPfn / PAGES_PER_CHUNK)).fill(
+      undefined,
+    );
   }
 
   /** True when `pfn` is a RAM frame (pfn_valid for RAM). */
   isRam(pfn: number): boolean {
+    // A frame with a Page object is RAM: page() makes them for RAM frames only.
+    if (pfn >= 0 && pfn < this.maxPfn) {
+      const c = Math.floor(pfn / PAGES_PER_CHUNK);
+      const chunk = this.#chunks[c];
+      if (chunk !== undefined && chunk[pfn - c * PAGES_PER_CHUNK] !== undefined) return true;
+    }
     return Number.isInteger(pfn) && pfn >= 0 && pfn < this.maxPfn && this.#isRam(pfn);
   }
 
   /** The struct page of `pfn`, the same object every time; null when `pfn` is not RAM. */
   page(pfn: number): Page | null {
-    let p = this.#pages.get(pfn);
+    if (!(pfn >= 0 && pfn < this.maxPfn) || !Number.isInteger(pfn)) return null;
+    const c = Math.floor(pfn / PAGES_PER_CHUNK);
+    const i = pfn - c * PAGES_PER_CHUNK;
+    let chunk = this.#chunks[c];
+    if (chunk === undefined) {
+      // once per 4096 frames, the first time one of them is asked for
+      chunk = new Array<Page>(PAGES_PER_CHUNK);
+      this.#chunks[c] = chunk;
+    }
+    let p = chunk[i];
     if (p === undefined) {
-      if (!this.isRam(pfn)) return null;
+      if (!this.#isRam(pfn)) return null;
       p = new Page(this, pfn);
-      this.#pages.set(pfn, p);
+      chunk[i] = p;
     }
     return p;
   }

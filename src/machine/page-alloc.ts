@@ -2,10 +2,11 @@
 /*
  * The page allocator: a buddy allocator per zone (DMA, DMA32, Normal) per NUMA node, the
  * zonelist fallback of a GFP mask, reference counts, zeroing, the allocation-failure
- * warning, and fault injection.
+ * warning, fault injection, and the bulk allocation of order-0 pages.
  *
  * Kernel: mm/page_alloc.c (__alloc_pages, get_page_from_freelist walking the zonelist,
- * warn_alloc's "page allocation failure" line, __free_pages with put_page_testzero),
+ * warn_alloc's "page allocation failure" line, __free_pages with put_page_testzero,
+ * alloc_pages_bulk_node: see allocPagesBulk's DEVIATION),
  * include/linux/gfp.h (gfp_zone; the node-ordered zonelist of build_zonelists: the
  * preferred node's zones from the highest allowed one down, then the other nodes').
  *
@@ -24,7 +25,7 @@
 import { KernelBug } from '../base/errors.js';
 import type { KernelLog } from '../base/log.js';
 import { PAGE_SIZE } from '../base/units.js';
-import { BuddyZone, MAX_PAGE_ORDER } from './buddy.js';
+import { type BuddyZone, MAX_PAGE_ORDER } from './buddy.js';
 import type { Cpus } from './cpu.js';
 import type { FaultInjector } from './fault-inject.js';
 import {
@@ -36,7 +37,7 @@ import {
   formatGfp,
   gfpAllowsBlocking,
 } from './gfp.js';
-import { type Memmap, PageOwner, type PageOwnerTag } from './memmap.js';
+import { type Memmap, type Page, PageOwner, type PageOwnerTag } from './memmap.js';
 import type { PhysMem } from './phys-mem.js';
 
 /** NUMA_NO_NODE: no preference. */
@@ -62,6 +63,8 @@ export class PageAllocator {
   readonly #cpus: Cpus;
   readonly #faults: FaultInjector;
   #warnedOrder = false;
+  /** The zone zoneOf() found last. */
+  #lastZone: Zone | null = null;
   #totalram = 0;
   /** init_on_alloc: zero every block handed out (set once by the machine at boot). */
   initOnAlloc = false;
@@ -149,10 +152,85 @@ export class PageAllocator {
     return pfn;
   }
 
+  /**
+   * alloc_pages_bulk_node: allocate up to `nr` order-0 pages owned by `owner` and store their
+   * struct pages in `out[from]`, `out[from + 1]`, ..., stopping at the first failure.
+   *
+   * The pages, the allocator's state, the log lines and the fault-injection counts are those
+   * of `nr` allocPages(gfp, 0, nid, owner) calls in a row that stop at the first -1: each
+   * page gets its might_sleep check and its fault-injection attempt, and the failing one
+   * its warning unless __GFP_NOWARN. What the batch saves is the per-call work: the
+   * zonelist is walked once per zone that runs dry, not once per page.
+   * DEVIATION: the kernel's __alloc_pages_bulk checks might_alloc and fault injection once
+   * per call and takes its pages from the first zone with room only, leaving the rest to the
+   * single-page allocator; here each page is checked, and the batch goes on in the next zone.
+   *
+   * @returns the number of pages allocated (out[from .. from + n) are set).
+   */
+  allocPagesBulk(
+    gfp: number,
+    nid: number,
+    owner: PageOwnerTag,
+    nr: number,
+    out: Page[],
+    from: number,
+  ): number {
+    if ((gfp & __GFP_DMA) !== 0 && (gfp & __GFP_DMA32) !== 0) {
+      // the KernelBug (after the might_sleep check) of the single-page path
+      const pfn = nr > 0 ? this.allocPages(gfp, 0, nid, owner) : -1;
+      if (pfn < 0) return 0;
+      out[from] = this.#memmap.page(pfn)!;
+      return 1;
+    }
+    const map = this.#memmap;
+    const blocking = gfpAllowsBlocking(gfp);
+    const quiet = (gfp & __GFP_NOWARN) !== 0;
+    const zero = (gfp & __GFP_ZERO) !== 0 || this.initOnAlloc;
+    let zone: BuddyZone | null = null;
+    let n = 0;
+    for (; n < nr; n++) {
+      if (blocking) this.#cpus.mightSleep('include/linux/sched/mm.h', 337, 'prepare_alloc_pages');
+      if (this.#faults.shouldFail('page', quiet)) break;
+      let pfn = zone === null ? -1 : zone.alloc(0);
+      if (pfn < 0) {
+        zone = this.#firstZoneWithFree(gfp, nid);
+        if (zone === null) {
+          if (!quiet) this.#warnAlloc(gfp, 0);
+          break;
+        }
+        pfn = zone.alloc(0);
+      }
+      map.refcount[pfn] = 1;
+      map.order[pfn] = 0;
+      map.owner[pfn] = owner;
+      this.inUse[owner]! += 1;
+      if (zero) this.#phys.fill(pfn * PAGE_SIZE, 0, PAGE_SIZE);
+      out[from + n] = map.page(pfn)!;
+    }
+    return n;
+  }
+
+  /** The zone #rmqueue would take an order-0 page from: the first with a free page. */
+  #firstZoneWithFree(gfp: number, nid: number): BuddyZone | null {
+    const high = (gfp & __GFP_DMA) !== 0 ? 0 : (gfp & __GFP_DMA32) !== 0 ? 1 : 2;
+    const nodes = this.zones.length;
+    const first = nid >= 0 && nid < nodes ? nid : nodes === 1 ? 0 : this.#cpuNode();
+    const span = (gfp & __GFP_THISNODE) !== 0 ? 1 : nodes;
+    for (let i = 0; i < span; i++) {
+      const zs = this.zones[(first + i) % nodes]!;
+      for (let z = high; z >= 0; z--) {
+        const zone = zs[z];
+        if (zone === null || zone === undefined) continue;
+        if (zone.buddy.nrFree > 0) return zone.buddy;
+      }
+    }
+    return null;
+  }
+
   #rmqueue(gfp: number, order: number, nid: number): number {
     const high = (gfp & __GFP_DMA) !== 0 ? 0 : (gfp & __GFP_DMA32) !== 0 ? 1 : 2;
     const nodes = this.zones.length;
-    const first = nid >= 0 && nid < nodes ? nid : this.#cpuNode();
+    const first = nid >= 0 && nid < nodes ? nid : nodes === 1 ? 0 : this.#cpuNode();
     const span = (gfp & __GFP_THISNODE) !== 0 ? 1 : nodes;
     for (let i = 0; i < span; i++) {
       const zs = this.zones[(first + i) % nodes]!;
@@ -211,12 +289,13 @@ export class PageAllocator {
       );
       return;
     }
-    const n = 2 ** order;
+    const n = order === 0 ? 1 : 2 ** order;
     const owner = map.owner[pfn]!;
     this.inUse[owner]! -= n;
     map.refcount[pfn] = 0;
     map.order[pfn] = -1;
-    map.owner.fill(PageOwner.free, pfn, pfn + n);
+    if (n === 1) map.owner[pfn] = PageOwner.free;
+    else map.owner.fill(PageOwner.free, pfn, pfn + n);
     if (this.initOnFree) this.#phys.fill(pfn * PAGE_SIZE, 0, n * PAGE_SIZE);
     this.zoneOf(pfn).buddy.free(pfn, order);
   }
@@ -228,9 +307,14 @@ export class PageAllocator {
 
   /** The zone holding `pfn`. @throws {RangeError} when no zone holds it. */
   zoneOf(pfn: number): Zone {
+    // The zone of the previous call, when its span holds pfn (a zone's span is exactly the
+    // pfns of its node and zone limits, so the answer is the same).
+    const last = this.#lastZone;
+    if (last !== null && pfn >= last.buddy.startPfn && pfn < last.buddy.endPfn) return last;
     const zs = this.zones[this.#memmap.nidOf(pfn)]!;
     const zone = zs[this.#memmap.zoneOf(pfn)];
     if (zone === null || zone === undefined) throw new RangeError(`pfn ${pfn} is in no zone`);
+    this.#lastZone = zone;
     return zone;
   }
 

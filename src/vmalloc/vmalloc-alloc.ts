@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The vmalloc family: reserve an area, allocate its pages one by one from the page
- * allocator (any zone and node the GFP mask and node allow), record them in a page array,
- * map them, and account them as VmallocUsed.
+ * The vmalloc family: reserve an area, allocate its pages from the page allocator (the bulk
+ * allocator in batches of at most 100, then single pages for what it missed; any zone and
+ * node the GFP mask and node allow), record them in a page array, map them, and account
+ * them as VmallocUsed.
  *
  * Kernel: mm/vmalloc.c __vmalloc_node_range_noprof, __vmalloc_area_node,
  * vm_area_alloc_pages, __vmalloc_node_noprof, and the wrappers vmalloc, vzalloc,
@@ -111,7 +112,7 @@ function populate(
   area.pages = list;
   const pageGfp = gfp | __GFP_NOWARN;
   // vm_area_alloc_pages: the bulk allocator first, then single pages for what it missed
-  let n = allocRun(v, list, 0, nrPages, pageGfp, node);
+  let n = allocBulk(v, list, nrPages, pageGfp, node);
   if (n < nrPages) n = allocRun(v, list, n, nrPages, pageGfp, node);
   area.nr_pages = n;
   m.vmallocPages += n;
@@ -128,6 +129,25 @@ function populate(
   }
   area.flags &= ~VM_UNINITIALIZED;
   return area.addr;
+}
+
+/** Pages per alloc_pages_bulk call of vm_area_alloc_pages (a bound on preemption-off time). */
+const BULK_BATCH = 100;
+
+/**
+ * The bulk part of vm_area_alloc_pages: alloc_pages_bulk in batches of at most 100 pages
+ * into list[0..nrPages), until a batch comes back short. @returns the pages allocated.
+ */
+function allocBulk(v: Vmalloc, list: Page[], nrPages: number, gfp: number, node: number): number {
+  const pages = v.m.pages;
+  let n = 0;
+  while (n < nrPages) {
+    const want = Math.min(BULK_BATCH, nrPages - n);
+    const got = pages.allocPagesBulk(gfp, node, PageOwner.vmalloc, want, list, n);
+    n += got;
+    if (got !== want) break;
+  }
+  return n;
 }
 
 /** Allocate order-0 pages into list[from..to) until one fails. @returns the index reached. */

@@ -23,7 +23,13 @@ import { __GFP_NOWARN, __GFP_ZERO, formatGfp, GFP_KERNEL } from '../machine/gfp.
 import { kaddr, PAGE_OFFSET, VMALLOC_END, VMALLOC_START } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Page } from '../machine/memmap.js';
-import { _PAGE_NX, PAGE_KERNEL } from '../machine/page-table.js';
+import {
+  _PAGE_NX,
+  PAGE_KERNEL,
+  PTE_TABLE_HUGE,
+  PTE_TABLE_NONE,
+  PTRS_PER_TABLE,
+} from '../machine/page-table.js';
 import type { WorkItem } from '../machine/workqueue.js';
 import { NIL } from './va-store.js';
 import { VA_CEILING, VaSpace } from './va-space.js';
@@ -245,7 +251,9 @@ export class Vmalloc {
       const order = size <= 1 ? 0 : fls(Math.ceil(size) - 1);
       align = 2 ** Math.min(IOREMAP_MAX_ORDER, Math.max(PAGE_SHIFT, order));
     }
-    const unit = 2 ** shift;
+    // A constant unit keeps the sizes small integers (2 ** shift would make them doubles,
+    // and every field and typed array they reach after that pays for it).
+    const unit = shift === PAGE_SHIFT ? PAGE_SIZE : 2 ** shift;
     const requested = size;
     size = Math.ceil(size / unit) * unit;
     if (!(size > 0)) return null;
@@ -276,7 +284,7 @@ export class Vmalloc {
    *   which case the kernel has already unlinked and leaks the area).
    */
   removeVmArea(addr: number): VmStruct | null {
-    if (addr % PAGE_SIZE !== 0) {
+    if (addr - Math.floor(addr / PAGE_SIZE) * PAGE_SIZE !== 0) {
       this.m.log.warn(FILE, 'remove_vm_area', `Trying to vfree() bad address (${kaddr(addr)})`);
       return null;
     }
@@ -301,7 +309,12 @@ export class Vmalloc {
   /** vunmap_range_noflush: clear the PTEs of [start, end); the TLBs keep their entries. */
   #unmapRange(start: number, end: number): void {
     const pt = this.m.kernelPageTable;
-    for (let a = start; a < end; a += PAGE_SIZE) pt.unmap(a);
+    const vpn = Math.floor(start / PAGE_SIZE);
+    if (start >= 0 && end <= 2 ** 53 && start === vpn * PAGE_SIZE) {
+      // a page-aligned range (every vmap area): in region numbers, as vunmap_pte_range walks
+      const region = Math.floor(vpn / PTRS_PER_TABLE);
+      pt.unmapPages(region, vpn - region * PTRS_PER_TABLE, Math.ceil((end - start) / PAGE_SIZE));
+    } else pt.unmapRange(start, end);
   }
 
   /**
@@ -455,6 +468,56 @@ export class Vmalloc {
    *   invalid pfn), each after the kernel's WARN; pages before the failure stay mapped.
    */
   mapPages(addr: number, pages: readonly (Page | null)[], count: number, prot: number): number {
+    if (!(addr >= 0 && addr + count * PAGE_SIZE < 2 ** 53) || !Number.isInteger(addr)) {
+      return this.#mapPagesEach(addr, pages, count, prot);
+    }
+    const m = this.m;
+    const pt = m.kernelPageTable;
+    // vmap_pte_range: one walk down to each PTE table, then its entries in a row, all in
+    // small integers: the region (2 MiB) number, the PTE index in it, `base` the table's
+    // first entry (PTE_TABLE_NONE until a mapping needs the table built, or PTE_TABLE_HUGE).
+    const vpn0 = Math.floor(addr / PAGE_SIZE);
+    let region = Math.floor(vpn0 / PTRS_PER_TABLE);
+    let idx = vpn0 - region * PTRS_PER_TABLE;
+    let base = count > 0 ? pt.findPteTableAt(region) : PTE_TABLE_NONE;
+    for (let i = 0; i < count; i++) {
+      if (idx === PTRS_PER_TABLE) {
+        region++;
+        idx = 0;
+        base = pt.findPteTableAt(region);
+      }
+      const page = pages[i];
+      if (base === PTE_TABLE_HUGE || (base >= 0 && pt.pteMapped(base + idx))) {
+        const va = addr + i * PAGE_SIZE;
+        pt.translate(va); // what the check read: lastFlags are the present leaf's
+        m.log.warn(FILE, 'vmap_pte_range', null, `PTE already present at ${kaddr(va)}`);
+        return -errno.EBUSY;
+      }
+      if (page === null || page === undefined) {
+        const va = addr + i * PAGE_SIZE;
+        m.log.warn(FILE, 'vmap_pte_range', null, `NULL page ${i} for ${kaddr(va)}`);
+        return -errno.ENOMEM;
+      }
+      const pfn = page.pfn;
+      if (!m.memmap.isRam(pfn)) {
+        const va = addr + i * PAGE_SIZE;
+        m.log.warn(FILE, 'vmap_pte_range', null, `invalid pfn ${pfn} for ${kaddr(va)}`);
+        return -errno.EINVAL;
+      }
+      if (base === PTE_TABLE_NONE) base = pt.buildPteTableAt(region, prot);
+      pt.setPte(base + idx, pfn, prot);
+      idx++;
+    }
+    return 0;
+  }
+
+  /** {@link mapPages} for odd addresses (negative, fractional, near 2^53): page by page. */
+  #mapPagesEach(
+    addr: number,
+    pages: readonly (Page | null)[],
+    count: number,
+    prot: number,
+  ): number {
     const m = this.m;
     const pt = m.kernelPageTable;
     for (let i = 0; i < count; i++) {
