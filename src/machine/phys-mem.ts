@@ -159,10 +159,14 @@ export class PhysMem {
     let done = 0;
     while (done < len) {
       const p = phys + done;
-      const o = p % BLOCK_SIZE;
+      const o = p - Math.floor(p / BLOCK_SIZE) * BLOCK_SIZE; // no float % above 2^31
       const n = Math.min(len - done, BLOCK_SIZE - o);
       const w = this.words(p, byte !== 0);
-      if (w !== undefined) new Uint8Array(w.buffer, o, n).fill(byte);
+      if (w !== undefined) {
+        // whole words: fill the Uint32Array itself (no temporary view per call)
+        if ((o & 3) === 0 && (n & 3) === 0) w.fill(byte * 0x01010101, o >>> 2, (o + n) >>> 2);
+        else new Uint8Array(w.buffer, o, n).fill(byte);
+      }
       done += n;
     }
   }
