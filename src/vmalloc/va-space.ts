@@ -1025,7 +1025,13 @@ export class VaSpace {
     // insert_vmap_area: linked as it is, never merged (each VA keeps its size class and
     // node id for the pools); on an overlap it is reported and left out
     const t = LAZY0 + node;
-    if (this.#findLinks(va, t, NIL)) {
+    // Ascending frees (the common case) hang below the list tail, the tree's maximum: the
+    // one empty slot find_va_links would reach, found without the descent.
+    const tail = this.#tail[t]!;
+    if (tail !== NIL && s.f64[d]! >= s.f64[(tail << 3) | F_END]!) {
+      this.#link(va, t, tail, true, false);
+      s.i32[(va << 4) | I_STATE] = ST_LAZY;
+    } else if (this.#findLinks(va, t, NIL)) {
       this.#link(va, t, this.#linkParent, this.#linkRight, false);
       s.i32[(va << 4) | I_STATE] = ST_LAZY;
     }
