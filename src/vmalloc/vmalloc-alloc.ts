@@ -30,6 +30,7 @@ import { NUMA_NO_NODE } from '../machine/page-alloc.js';
 import { PAGE_KERNEL, PAGE_KERNEL_EXEC } from '../machine/page-table.js';
 import { SHMLBA, VM_ALLOC, VM_UNINITIALIZED, VM_USERMAP } from './vm-flags.js';
 import type { Vmalloc } from './vmalloc.js';
+import type { VmStruct } from './vm-struct.js';
 
 /** The reclaim bits of a GFP mask (GFP_RECLAIM_MASK, simplified to what kmem models). */
 const GFP_RECLAIM_MASK = ~(__GFP_ZERO | __GFP_HIGHMEM | GFP_DMA32 | 0x01);
@@ -87,7 +88,7 @@ const warnedZero = new WeakSet<object>();
 /** __vmalloc_area_node: page array, pages, mapping, accounting. */
 function populate(
   v: Vmalloc,
-  area: import('./vm-struct.js').VmStruct,
+  area: VmStruct,
   size: number,
   gfp: number,
   prot: number,

@@ -434,7 +434,8 @@ export class Vmalloc {
   }
 
   /**
-   * vunmap: release a vmap()ed mapping; the pages stay the caller's.
+   * vunmap: release a vmap()ed mapping and its vm_struct only; the pages stay the caller's,
+   * even with VM_MAP_PUT_PAGES (only vfree drops those references, as in the kernel).
    * @throws {KernelBug} in interrupt context.
    */
   vunmap(addr: number): void {
@@ -442,13 +443,11 @@ export class Vmalloc {
       this.m.log.bug(FILE, 'vunmap', 'BUG_ON(in_interrupt())');
       throw new KernelBug('vunmap called in interrupt context');
     }
+    this.m.cpus.mightSleep(FILE, 3420, 'vunmap');
     if (addr === 0) return;
     const vm = this.removeVmArea(addr);
-    if (vm === null) {
+    if (vm === null)
       this.m.log.warn(FILE, 'vunmap', `Trying to vunmap() nonexistent vm area (${kaddr(addr)})`);
-      return;
-    }
-    if ((vm.flags & VM_MAP_PUT_PAGES) !== 0) this.#releasePages(vm);
   }
 
   /** free_vm_area: remove_vm_area(area.addr) and drop the struct. @throws {KernelBug} on mismatch. */
@@ -593,9 +592,6 @@ export class Vmalloc {
   isVmallocAddr(addr: number): boolean {
     return addr >= VMALLOC_START && addr < VMALLOC_END;
   }
-
-  /** The default protection of vmalloc mappings. */
-  static readonly PAGE_KERNEL = PAGE_KERNEL;
 
   // ── the TypeScript face ──────────────────────────────────────────────────────
 
