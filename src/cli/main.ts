@@ -11,4 +11,11 @@ import process from 'node:process';
 import { processOutput } from './out.js';
 import { run } from './run.js';
 
-process.exitCode = run(process.argv.slice(2), processOutput());
+const out = processOutput();
+const tty = process.stderr.isTTY === true;
+process.exitCode = run(process.argv.slice(2), out, {
+  out,
+  stderrIsTTY: tty,
+  writeProgress: tty ? (text) => void process.stderr.write(`\r\x1b[2K${text}`) : null,
+  cwd: process.cwd(),
+});

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The list of kmem's subcommands, in the order `kmem --help` shows them, and the one that
+ * runs when no command is named.
+ *
+ * Kernel: none (kmem's command line).
+ */
+
+import type { Command } from '../command.js';
+import { genpoolCommand } from './genpool.js';
+
+/** Every subcommand. */
+export const COMMANDS: readonly Command[] = [genpoolCommand];
+
+/** The command `kmem` runs with no command word. */
+export const DEFAULT_COMMAND: Command = genpoolCommand;
