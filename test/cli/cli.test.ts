@@ -2,7 +2,8 @@
 /*
  * The kmem CLI as a user runs it: spawn `node dist/src/cli/main.js` and check exit codes,
  * stdout and stderr (HOUSE-STYLE §3.12: 0 success, 2 usage error, one-line errors, no stack
- * traces), plus the in-process entry run() with captured output.
+ * traces), plus the in-process entry run() with captured output. `kmem` alone runs the
+ * built-in scenario (test/cli/scenario-cli.test.ts); the genpool story is `kmem genpool`.
  */
 
 import { test } from 'node:test';
@@ -30,8 +31,8 @@ test('the built CLI keeps its #! line', () => {
   assert.equal(readFileSync(MAIN, 'utf8').split('\n')[0], '#!/usr/bin/env node');
 });
 
-test('kmem with no arguments runs the genpool scenario and exits 0', () => {
-  const r = kmem();
+test('kmem genpool runs the genpool scenario and exits 0', () => {
+  const r = kmem('genpool');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
   const out = r.stdout;
@@ -59,15 +60,15 @@ test('kmem with no arguments runs the genpool scenario and exits 0', () => {
   assert.doesNotMatch(out, STACK_FRAME);
 });
 
-test('kmem genpool is the same scenario, and every run prints the same bytes', () => {
-  const a = kmem();
+test('kmem genpool prints the same bytes on every run', () => {
+  const a = kmem('genpool');
   const b = kmem('genpool');
   assert.equal(b.status, 0);
   assert.equal(a.stdout, b.stdout);
 });
 
-test('kmem --json prints one JSON document with both chunks', () => {
-  const r = kmem('--json');
+test('kmem genpool --json prints one JSON document with both chunks', () => {
+  const r = kmem('genpool', '--json');
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as {
     command: string;
@@ -139,7 +140,7 @@ test('kmem --help and -h print the usage and exit 0', () => {
 
 test('run() prints through the Output it is given', () => {
   const out = captureOutput();
-  assert.equal(run(['--json'], out), 0);
+  assert.equal(run(['genpool', '--json'], out), 0);
   assert.deepEqual(out.stderr, []);
   assert.equal((JSON.parse(out.stdout.join('\n')) as { chunks: unknown[] }).chunks.length, 2);
   const bad = captureOutput();

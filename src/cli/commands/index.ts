@@ -8,9 +8,23 @@
 
 import type { Command } from '../command.js';
 import { genpoolCommand } from './genpool.js';
+import { runCommand } from './run.js';
+import { catCommand } from './cat.js';
+import { replayCommand } from './replay.js';
+import { benchCommand } from './bench.js';
+import { testVmallocCommand } from './test-vmalloc.js';
+import { dmapoolTestCommand } from './dmapool-test.js';
 
 /** Every subcommand. */
-export const COMMANDS: readonly Command[] = [genpoolCommand];
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  catCommand,
+  genpoolCommand,
+  benchCommand,
+  testVmallocCommand,
+  dmapoolTestCommand,
+  replayCommand,
+];
 
 /** The command `kmem` runs with no command word. */
-export const DEFAULT_COMMAND: Command = genpoolCommand;
+export const DEFAULT_COMMAND: Command = runCommand;

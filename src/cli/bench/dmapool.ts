@@ -11,31 +11,32 @@
  * Both run through the kernel API (machine.kernel), with blocks carved in simulated
  * memory. D-churn's checksum is the sum of the blocks' bus addresses modulo 2^32 (a
  * kmem-only figure: the kernel's addresses depend on its page allocator).
+ *
+ * Kernel: mm/dmapool.c and mm/dmapool_test.c, through src/linux and src/kmods.
  */
 
-import { Machine } from '../src/machine/machine.js';
-import '../src/linux/kernel.js';
-import type { DmaPool } from '../src/dmapool/dma-pool.js';
-import { dmapoolTest, NR_TESTS, POOL_PARMS, type DmapoolParms } from '../src/kmods/dmapool-test.js';
-import { repeat, roundNs, type BenchLine, type Timing } from './harness.js';
-import { runLiveSet, type WorkloadTarget } from './workloads.js';
-import { PAGE_OFFSET } from '../src/machine/layout.js';
+import { Machine } from '../../machine/machine.js';
+import '../../linux/kernel.js';
+import type { DmaPool } from '../../dmapool/dma-pool.js';
+import { dmapoolTest, NR_TESTS, POOL_PARMS, type DmapoolParms } from '../../kmods/dmapool-test.js';
+import { PAGE_OFFSET } from '../../machine/layout.js';
+import { benchLine, repeat, roundNs, type BenchLine, type Timing } from './harness.js';
+import { runLiveSet, type WorkloadResult, type WorkloadTarget } from './workloads.js';
 
 /** A dmapool benchmark run request. */
 export interface DmapoolCase {
-  workload: string;
-  impl: 'kmem';
+  readonly workload: string;
+  readonly impl: 'kmem';
 }
 
-/** The dmapool cases, in output order. */
+/**
+ * The dmapool cases, in output order: the D-test rows, then D-churn.
+ * @returns the cases; no failure value.
+ */
 export function dmapoolCases(): DmapoolCase[] {
   const cases: DmapoolCase[] = [];
   for (let i = 0; i < POOL_PARMS.length; i++) {
-    const p = POOL_PARMS[i]!;
-    cases.push({
-      workload: dTestName(p),
-      impl: 'kmem',
-    });
+    cases.push({ workload: dTestName(POOL_PARMS[i]!), impl: 'kmem' });
   }
   cases.push({ workload: 'D-churn', impl: 'kmem' });
   return cases;
@@ -63,7 +64,10 @@ class DmaPoolTarget implements WorkloadTarget {
   }
 }
 
-/** Run one dmapool case; `quick` shrinks it for CI. */
+/**
+ * Run one dmapool case; `quick` shrinks it for CI.
+ * @returns its JSON line; throws an Error for an unknown workload or a failed module run.
+ */
 export function runDmapoolCase(c: DmapoolCase, quick: boolean): BenchLine[] {
   const reps = quick ? 1 : 5;
   const warmup = quick ? 0 : 1;
@@ -80,38 +84,47 @@ export function runDmapoolCase(c: DmapoolCase, quick: boolean): BenchLine[] {
   const row = POOL_PARMS.find((p) => c.workload === dTestName(p));
   if (row === undefined) throw new Error(`unknown dmapool workload ${c.workload}`);
   const nrTests = quick ? 5 : NR_TESTS;
-  let blocks = 0;
-  let pages = 0;
+  const shape = { blocks: 0, pages: 0 };
   const { timing } = repeat(
-    () => {
-      const m = new Machine({ memory: '1G' });
-      const { rows, ret } = dmapoolTest(m, {
-        clock: () => performance.now(),
-        nrTests,
-        parms: [row],
-      });
-      if (ret !== 0) throw new Error(`dmapool_test failed with ${ret}`);
-      const r = rows[0]!;
-      blocks = r.blocks;
-      pages = r.pages;
-      return {
-        ops: nrTests * r.blocks,
-        failed: 0,
-        checksum: 0,
-        ns: r.us * 1000,
-        freeOps: 0,
-        freeNs: 0,
-      };
-    },
+    () => dTestOnce(row, nrTests, shape),
     reps,
     warmup,
     (r) => r.ns / r.ops,
   );
-  return [line(c, nrTests * blocks, timing, 0, 0, { blocks, pages })];
+  return [line(c, nrTests * shape.blocks, timing, 0, 0, shape)];
 }
 
-/** The WORKLOADS.md name of a dmapool_test row. */
-function dTestName(p: DmapoolParms): string {
+/** One run of a dmapool_test row on a fresh machine; records its blocks and pages. */
+function dTestOnce(
+  row: DmapoolParms,
+  nrTests: number,
+  shape: { blocks: number; pages: number },
+): WorkloadResult {
+  const m = new Machine({ memory: '1G' });
+  const { rows, ret } = dmapoolTest(m, {
+    clock: () => performance.now(),
+    nrTests,
+    parms: [row],
+  });
+  if (ret !== 0) throw new Error(`dmapool_test failed with ${ret}`);
+  const r = rows[0]!;
+  shape.blocks = r.blocks;
+  shape.pages = r.pages;
+  return {
+    ops: nrTests * r.blocks,
+    failed: 0,
+    checksum: 0,
+    ns: r.us * 1000,
+    freeOps: 0,
+    freeNs: 0,
+  };
+}
+
+/**
+ * The WORKLOADS.md name of a dmapool_test row.
+ * @returns `D-test size=<size> align=<align> boundary=<boundary>`; no failure value.
+ */
+export function dTestName(p: DmapoolParms): string {
   return `D-test size=${p.size} align=${p.align} boundary=${p.boundary}`;
 }
 
@@ -122,16 +135,10 @@ function line(
   timing: Timing,
   failed: number,
   checksum: number,
-  extra: Record<string, number>,
+  extra: Readonly<Record<string, number>>,
 ): BenchLine {
-  return {
-    workload: c.workload,
-    impl: c.impl,
-    ops,
-    ns_per_op: roundNs(timing.min),
-    failed,
-    checksum,
+  return benchLine(c, ops, timing.min, failed, checksum, {
     median_ns: roundNs(timing.median),
     ...extra,
-  };
+  });
 }

@@ -19,11 +19,13 @@
  * loops, 2,000 with --quick) on a throwaway machine comes first: the module itself, like
  * the kernel's, times one cold run, and without it V8's tiering would add ~0.15 µs to
  * every one of the million fix_size loops.
+ *
+ * Kernel: lib/test_vmalloc.c, through src/kmods/test-vmalloc.ts.
  */
 
-import { Machine } from '../src/machine/machine.js';
-import '../src/linux/kernel.js';
-import { TEST_CASE_ARRAY, testVmalloc } from '../src/kmods/test-vmalloc.js';
+import { Machine } from '../../machine/machine.js';
+import '../../linux/kernel.js';
+import { TEST_CASE_ARRAY, testVmalloc, type TestVmallocResult } from '../../kmods/test-vmalloc.js';
 import type { BenchLine } from './harness.js';
 
 /** The case ids of run_test_mask 7. */
@@ -34,11 +36,14 @@ const QUICK_LOOPS = 10000;
 
 /** A test_vmalloc benchmark run request. */
 export interface TestVmallocCase {
-  workload: string;
-  impl: 'kmem';
+  readonly workload: string;
+  readonly impl: 'kmem';
 }
 
-/** The benchmark cases ('test_vmalloc <test_name>'), in output order. */
+/**
+ * The benchmark cases ('test_vmalloc <test_name>'), in output order.
+ * @returns the cases; no failure value.
+ */
 export function testVmallocCases(): TestVmallocCase[] {
   const out: TestVmallocCase[] = [];
   for (let i = 0; i < MASK_7_CASES.length; i++) {
@@ -50,8 +55,8 @@ export function testVmallocCases(): TestVmallocCase[] {
 /**
  * Run one case: a fresh machine and the module with run_test_mask = that case's bit.
  * @param quick - 10,000 loops instead of the module's default 1,000,000 (CI).
- * @returns its JSON line.
- * @throws {Error} for a workload name that is not one of {@link testVmallocCases}.
+ * @returns its JSON line; throws an Error for a workload name that is not one of
+ *   {@link testVmallocCases}.
  */
 export function runTestVmallocCase(c: TestVmallocCase, quick = false): BenchLine[] {
   const id = MASK_7_CASES.find((i) => workloadName(i) === c.workload);
@@ -63,7 +68,7 @@ export function runTestVmallocCase(c: TestVmallocCase, quick = false): BenchLine
  * Run the module once with run_test_mask 7 (fix_size, full_fit, long_busy_list), one
  * worker, the cases in id order, on one fresh machine.
  * @param quick - 10,000 loops instead of the module's default 1,000,000 (CI).
- * @returns one JSON line per case.
+ * @returns one JSON line per case; no failure value (failed runs are counted in them).
  */
 export function runTestVmallocBench(quick = false): BenchLine[] {
   return runMask(7, quick);
@@ -72,7 +77,7 @@ export function runTestVmallocBench(quick = false): BenchLine[] {
 /** Loops of the warm-up run (a throwaway machine, so only the JIT carries over). */
 const WARMUP_LOOPS = 20000;
 
-function runModule(mask: number, loops: number | undefined) {
+function runModule(mask: number, loops: number | undefined): TestVmallocResult {
   const m = new Machine({ memory: '2G', cpus: 1 });
   return testVmalloc(m, {
     now: () => performance.now() * 1000,

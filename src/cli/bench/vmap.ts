@@ -13,20 +13,24 @@
  * Kernel: mm/vmalloc.c alloc_vmap_area/__alloc_vmap_area and free_vmap_area.
  */
 
-import { WORKLOAD_SEED } from '../src/base/rng.js';
-import { TWO_POW_32 } from '../src/base/units.js';
-import { VaSpace } from '../src/vmalloc/va-space.js';
-import { repeat, roundNs, type BenchLine } from './harness.js';
+import { WORKLOAD_SEED } from '../../base/rng.js';
+import { TWO_POW_32 } from '../../base/units.js';
+import { VaSpace } from '../../vmalloc/va-space.js';
+import { benchLine, repeat, roundNs, type BenchLine } from './harness.js';
 import type { WorkloadResult } from './workloads.js';
 
-/** The x86-64 vmalloc range as 48-bit numbers: VMALLOC_START .. + 32 TiB. */
+/** The start of the x86-64 vmalloc range as a 48-bit number (VMALLOC_START). */
 export const VMAP_START = 0xc90000000000;
+/** The end of the range: VMAP_START + 32 TiB. */
 export const VMAP_END = VMAP_START + 32 * 2 ** 40;
 const PAGE = 4096;
 /** Live-set cap of both workloads. */
 const K = 10000;
 
-/** One run of V-steady (align false) or V-align (align true), `whole` or range layout. */
+/**
+ * One run of V-steady (align false) or V-align (align true), `whole` or range layout.
+ * @returns the counts, checksum and time; a failed allocation counts in `failed`.
+ */
 export function runVmap(
   align: boolean,
   steps: number,
@@ -73,13 +77,16 @@ export function runVmap(
 
 /** A vmap benchmark run request. */
 export interface VmapCase {
-  workload: 'V-steady' | 'V-align';
-  impl: 'kmem';
+  readonly workload: 'V-steady' | 'V-align';
+  readonly impl: 'kmem';
   /** Initial free space: vmalloc_init's whole address space, or the vmalloc range alone. */
-  layout: 'whole' | 'range';
+  readonly layout: 'whole' | 'range';
 }
 
-/** Every vmap case, in output order. */
+/**
+ * Every vmap case, in output order.
+ * @returns the cases; no failure value.
+ */
 export function vmapCases(): VmapCase[] {
   const cases: VmapCase[] = [];
   for (const workload of ['V-steady', 'V-align'] as const) {
@@ -89,7 +96,10 @@ export function vmapCases(): VmapCase[] {
   return cases;
 }
 
-/** Run one vmap case; `quick` shrinks it to 20,000 steps (shape and agreement, not speed). */
+/**
+ * Run one vmap case; `quick` shrinks it to 20,000 steps (shape and agreement, not speed).
+ * @returns its JSON line; no failure value (failed allocations are counted in it).
+ */
 export function runVmapCase(c: VmapCase, quick: boolean): BenchLine[] {
   const reps = quick ? 1 : 5;
   const warmup = quick ? 0 : 1;
@@ -101,15 +111,9 @@ export function runVmapCase(c: VmapCase, quick: boolean): BenchLine[] {
     (r) => r.ns / r.ops,
   );
   return [
-    {
-      workload: c.workload,
-      impl: c.impl,
-      ops: result.ops,
-      ns_per_op: roundNs(timing.min),
-      failed: result.failed,
-      checksum: result.checksum,
+    benchLine(c, result.ops, timing.min, result.failed, result.checksum, {
       layout: c.layout,
       median_ns: roundNs(timing.median),
-    },
+    }),
   ];
 }

@@ -11,15 +11,23 @@
  *
  * The checksum is the sum of the addresses handed out, as offsets from VMALLOC_START,
  * modulo 2^32 (a kmem figure: it depends on the purge timing and the node pools).
+ *
+ * Kernel: mm/vmalloc.c vmalloc/vfree, through src/linux.
  */
 
-import { Machine } from '../src/machine/machine.js';
-import '../src/linux/kernel.js';
-import { VMALLOC_START } from '../src/machine/layout.js';
-import { repeat, roundNs, type BenchLine } from './harness.js';
+import { Machine } from '../../machine/machine.js';
+import '../../linux/kernel.js';
+import { VMALLOC_START } from '../../machine/layout.js';
+import { benchLine, repeat, roundNs, type BenchLine } from './harness.js';
 import type { WorkloadResult } from './workloads.js';
 
-/** One run of V-vmalloc with `pairs` pairs. */
+/** The V-vmalloc run request (one implementation: kmem). */
+export const VMALLOC_CASE = { workload: 'V-vmalloc', impl: 'kmem' } as const;
+
+/**
+ * One run of V-vmalloc with `pairs` pairs on a fresh 4 GiB machine.
+ * @returns the counts, checksum and time; a failed vmalloc counts in `failed`.
+ */
 export function runVmallocPairs(pairs: number): WorkloadResult {
   const m = new Machine({ memory: '4G' });
   const k = m.kernel;
@@ -37,17 +45,19 @@ export function runVmallocPairs(pairs: number): WorkloadResult {
   return { ops: pairs, failed, checksum, ns, freeOps: 0, freeNs: 0 };
 }
 
-/** The V-vmalloc line (median of 5 runs after a warm-up). */
+/**
+ * The V-vmalloc line: the median of 5 runs after a warm-up (one run with `quick`).
+ * @returns the line; no failure value (failed pairs are counted in it).
+ */
 export function vmallocPairLine(quick: boolean): BenchLine {
   const pairs = quick ? 20_000 : 1_000_000;
-  const { result, timing } = repeat(() => runVmallocPairs(pairs), quick ? 1 : 5, 1, (r) => r.ns / r.ops);
-  return {
-    workload: 'V-vmalloc',
-    impl: 'kmem',
-    ops: result.ops,
-    ns_per_op: roundNs(timing.median),
-    failed: result.failed,
-    checksum: result.checksum,
+  const { result, timing } = repeat(
+    () => runVmallocPairs(pairs),
+    quick ? 1 : 5,
+    1,
+    (r) => r.ns / r.ops,
+  );
+  return benchLine(VMALLOC_CASE, result.ops, timing.median, result.failed, result.checksum, {
     min_ns: roundNs(timing.min),
-  };
+  });
 }
