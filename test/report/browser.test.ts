@@ -4,7 +4,7 @@
  * it from disk in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
  * and check that the maps and plots are drawn (present, with non-zero boxes), that the
  * page logs no error and fetches nothing, and that its JSON island reads back. A screenshot
- * of the whole page is saved to dist/test-output/report.png.
+ * of the whole page is saved to dist/test-output/ (report.png: the built-in scenario's).
  *
  * Kernel: none (kmem's report).
  *
@@ -19,17 +19,30 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { renderHtml, type ReportModel } from '../../src/report/index.js';
+import { defaultScenarioPath, loadScenario } from '../../src/cli/scenario/load.js';
+import { runScenario } from '../../src/cli/scenario/run-scenario.js';
 import { reportFixture } from '../helpers/report-fixture.js';
 
-/** The model under test: swap this one call to check another report (a scenario's). */
-function reportModel(): ReportModel {
-  return reportFixture();
+/** The report of `kmem` with no arguments: the built-in scenario, on its own seed. */
+function defaultScenarioModel(): ReportModel {
+  const s = loadScenario(defaultScenarioPath(), process.cwd());
+  return runScenario(s, { command: 'kmem' }).model;
 }
+
+/**
+ * The reports under test, each with its screenshot's name: the built-in scenario's (what
+ * users see first), and the fixture, which also has replay panels.
+ */
+const REPORTS: ReadonlyArray<readonly [name: string, model: () => ReportModel, png: string]> = [
+  ['the built-in scenario', defaultScenarioModel, 'report.png'],
+  ['the fixture with replay panels', reportFixture, 'report-fixture.png'],
+];
 
 const CHROMIUM = process.env['KMEM_CHROMIUM'] ?? '/usr/bin/chromium';
 const SKIP = process.env['KMEM_SKIP_BROWSER'] === '1';
-/** dist/test/report/browser.test.js → dist/test-output/report.png */
-const SCREENSHOT = fileURLToPath(new URL('../../test-output/report.png', import.meta.url));
+/** dist/test/report/browser.test.js → dist/test-output/<png> */
+const screenshotPath = (png: string): string =>
+  fileURLToPath(new URL(`../../test-output/${png}`, import.meta.url));
 /*
  * The few parts of playwright-core's API used here. Its own .d.ts files need the DOM
  * library, which the project leaves out so that src/ cannot use browser globals; the
@@ -102,58 +115,63 @@ const DRAWN: ReadonlyArray<readonly [selector: string, min: (m: ReportModel) => 
   ['table.kmem-table', (m) => m.tables.length],
 ];
 
-test(
-  'the report renders in headless Chromium: maps and plots drawn, no error, screenshot saved',
-  { skip: SKIP ? 'KMEM_SKIP_BROWSER=1' : false, timeout: 120_000 },
-  async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: run 'apt-get install -y chromium' ` +
-        '(or set KMEM_SKIP_BROWSER=1 to skip this test)',
-    );
-    const { chromium } = (await import(PLAYWRIGHT)) as Playwright;
-    const model = reportModel();
-    const dir = mkdtempSync(join(tmpdir(), 'kmem-report-'));
-    const file = join(dir, 'report.html');
-    writeFileSync(file, renderHtml(model));
-    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
-    try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const problems: string[] = [];
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' || msg.type() === 'warning')
-          problems.push(`console ${msg.type()}: ${msg.text()}`);
-      });
-      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-      page.on('request', (req) => {
-        if (!req.url().startsWith('file:')) problems.push(`network request: ${req.url()}`);
-      });
-      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-      for (const [selector, min] of DRAWN) {
-        const found = await boxes(page, selector);
-        assert.ok(
-          found.length >= min(model),
-          `${selector}: ${found.length} drawn, expected ≥ ${min(model)}`,
-        );
-        found.forEach(([w, h], i) =>
-          assert.ok(w! > 0 && h! > 0, `${selector} #${i} has an empty box ${w}×${h}`),
-        );
-      }
-      const data = await page.evaluate(
-        "JSON.parse(document.getElementById('kmem-data').textContent)",
+for (const [name, reportModel, png] of REPORTS) {
+  test(
+    `the report of ${name} renders in headless Chromium: maps and plots drawn, no error, screenshot saved`,
+    { skip: SKIP ? 'KMEM_SKIP_BROWSER=1' : false, timeout: 120_000 },
+    async () => {
+      assert.ok(
+        existsSync(CHROMIUM),
+        `Chromium not found at ${CHROMIUM}: run 'apt-get install -y chromium' ` +
+          '(or set KMEM_SKIP_BROWSER=1 to skip this test)',
       );
-      assert.deepEqual(data, JSON.parse(JSON.stringify(model)));
-      mkdirSync(dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      assert.deepEqual(problems, []);
-    } finally {
-      await context.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-);
+      const { chromium } = (await import(PLAYWRIGHT)) as Playwright;
+      const model = reportModel();
+      const dir = mkdtempSync(join(tmpdir(), 'kmem-report-'));
+      const file = join(dir, 'report.html');
+      writeFileSync(file, renderHtml(model));
+      const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ARGS,
+        viewport: { width: 1280, height: 900 },
+      });
+      try {
+        const page = context.pages()[0] ?? (await context.newPage());
+        const problems: string[] = [];
+        page.on('console', (msg) => {
+          if (msg.type() === 'error' || msg.type() === 'warning')
+            problems.push(`console ${msg.type()}: ${msg.text()}`);
+        });
+        page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+        page.on('request', (req) => {
+          if (!req.url().startsWith('file:')) problems.push(`network request: ${req.url()}`);
+        });
+        await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+        for (const [selector, min] of DRAWN) {
+          const found = await boxes(page, selector);
+          assert.ok(
+            found.length >= min(model),
+            `${selector}: ${found.length} drawn, expected ≥ ${min(model)}`,
+          );
+          // a series that never changes is a flat line: its box has a width and no height
+          const flatOk = selector.endsWith('polyline');
+          found.forEach(([w, h], i) =>
+            assert.ok(w! > 0 && (h! > 0 || flatOk), `${selector} #${i} has an empty box ${w}×${h}`),
+          );
+        }
+        const data = await page.evaluate(
+          "JSON.parse(document.getElementById('kmem-data').textContent)",
+        );
+        assert.deepEqual(data, JSON.parse(JSON.stringify(model)));
+        const shot = screenshotPath(png);
+        mkdirSync(dirname(shot), { recursive: true });
+        await page.screenshot({ path: shot, fullPage: true });
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}
