@@ -58,7 +58,7 @@ export type ParsedArgs<V> =
 
 /**
  * Parse a command's arguments strictly. `--help` prints `help` and ends the command (exit 0);
- * a parse error is a usage error (exit 2).
+ * a parse error, or more than `maxPositionals` arguments, is a usage error (exit 2).
  * @returns `{ ok: true, values, positionals }`, or `{ ok: false, code }` with the exit code.
  */
 export function parseCommandArgs<V extends { help?: boolean | undefined }>(
@@ -66,6 +66,7 @@ export function parseCommandArgs<V extends { help?: boolean | undefined }>(
   options: NonNullable<ParseArgsConfig['options']>,
   out: Output,
   command: { readonly name: string; readonly help: string },
+  maxPositionals = Infinity,
 ): ParsedArgs<V> {
   const usage = command.help.split('\n')[0] ?? `usage: kmem ${command.name}`;
   let values: V;
@@ -80,6 +81,11 @@ export function parseCommandArgs<V extends { help?: boolean | undefined }>(
   if (values.help === true) {
     out.print(command.help);
     return { ok: false, code: EXIT_OK };
+  }
+  const extra = positionals[maxPositionals];
+  if (extra !== undefined) {
+    const problem = `unexpected argument '${extra}'`;
+    return { ok: false, code: usageError(out, usage, problem, command.name) };
   }
   return { ok: true, values, positionals };
 }

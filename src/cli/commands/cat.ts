@@ -11,7 +11,7 @@ import { FileNotFound } from '../../machine/files.js';
 import { knownFiles } from '../../report/collect/files.js';
 import { COMMON_OPTIONS, EXIT_ERROR, EXIT_OK, parseCommandArgs, usageError } from '../args.js';
 import type { CliContext, Command } from '../command.js';
-import { parseSeed, runRequested, scenarioFailure } from '../scenario/command-support.js';
+import { runRequested, scenarioFailure, seedOption } from '../scenario/command-support.js';
 import type { RunResult } from '../scenario/run-scenario.js';
 
 const USAGE = 'usage: kmem cat <path> [--scenario FILE] [--seed N] [--json] [--quiet]';
@@ -54,23 +54,15 @@ export const catCommand: Command = {
   summary: 'run a scenario, then print /proc/vmallocinfo or another simulated file',
   help: HELP,
   run(argv: readonly string[], ctx: CliContext): number {
-    const parsed = parseCommandArgs<CatValues>(argv, OPTIONS, ctx.out, catCommand);
+    const parsed = parseCommandArgs<CatValues>(argv, OPTIONS, ctx.out, catCommand, 1);
     if (!parsed.ok) return parsed.code;
     const v = parsed.values;
-    const [path, extra] = parsed.positionals;
+    const path = parsed.positionals[0];
     if (path === undefined)
       return usageError(ctx.out, USAGE, 'which file? (e.g. /proc/vmallocinfo)', 'cat');
-    if (extra !== undefined)
-      return usageError(ctx.out, USAGE, `unexpected argument '${extra}'`, 'cat');
-    const seed = v.seed === undefined ? null : parseSeed(v.seed);
-    if (v.seed !== undefined && seed === null) {
-      return usageError(
-        ctx.out,
-        USAGE,
-        `--seed '${v.seed}' is not an integer in 1..4294967295`,
-        'cat',
-      );
-    }
+    const seedArg = seedOption(v.seed, ctx.out, USAGE, 'cat');
+    if ('code' in seedArg) return seedArg.code;
+    const seed = seedArg.seed;
     let r: RunResult;
     try {
       r = runRequested(ctx, {

@@ -11,14 +11,7 @@
 
 import { NR_TESTS, POOL_PARMS, dmapoolTest } from '../../kmods/dmapool-test.js';
 import { Machine } from '../../machine/machine.js';
-import {
-  COMMON_OPTIONS,
-  EXIT_ERROR,
-  EXIT_OK,
-  errorLine,
-  parseCommandArgs,
-  usageError,
-} from '../args.js';
+import { COMMON_OPTIONS, EXIT_ERROR, EXIT_OK, errorLine, parseCommandArgs } from '../args.js';
 import type { Command, CliContext } from '../command.js';
 import { Progress } from '../progress.js';
 
@@ -46,12 +39,9 @@ export const dmapoolTestCommand: Command = {
       COMMON_OPTIONS,
       ctx.out,
       dmapoolTestCommand,
+      0,
     );
     if (!parsed.ok) return parsed.code;
-    if (parsed.positionals.length > 0) {
-      const problem = `unexpected argument '${parsed.positionals[0]}'`;
-      return usageError(ctx.out, USAGE, problem, 'dmapool-test');
-    }
     // The module reads the clock before and after each row: the bar counts the rows.
     const progress = new Progress(
       ctx,

@@ -5,14 +5,7 @@
  * Kernel: lib/genalloc.c (through genpool-demo.ts).
  */
 
-import {
-  COMMON_OPTIONS,
-  EXIT_ERROR,
-  EXIT_OK,
-  errorLine,
-  parseCommandArgs,
-  usageError,
-} from '../args.js';
+import { COMMON_OPTIONS, EXIT_ERROR, EXIT_OK, errorLine, parseCommandArgs } from '../args.js';
 import type { Command, CliContext } from '../command.js';
 import { genpoolDemoJson, printGenpoolDemo, runGenpoolDemo } from './genpool-demo.js';
 
@@ -37,16 +30,9 @@ export const genpoolCommand: Command = {
       COMMON_OPTIONS,
       ctx.out,
       genpoolCommand,
+      0,
     );
     if (!parsed.ok) return parsed.code;
-    if (parsed.positionals.length > 0) {
-      return usageError(
-        ctx.out,
-        HELP.split('\n')[0]!,
-        `unexpected argument '${parsed.positionals[0]}'`,
-        'genpool',
-      );
-    }
     try {
       const demo = runGenpoolDemo();
       if (parsed.values.json === true)

@@ -15,7 +15,7 @@ import { COMMON_OPTIONS, EXIT_ERROR, EXIT_OK, parseCommandArgs, usageError } fro
 import type { CliContext, Command } from '../command.js';
 import { type Align, formatTable } from '../format.js';
 import type { Output } from '../out.js';
-import { parseSeed, runRequested, scenarioFailure } from '../scenario/command-support.js';
+import { runRequested, scenarioFailure, seedOption } from '../scenario/command-support.js';
 import type { RunResult } from '../scenario/run-scenario.js';
 
 /** The report's file name when --out is not given. */
@@ -88,21 +88,12 @@ export const runCommand: Command = {
   summary: 'run a scenario (default: the built-in SoC) and write an HTML report',
   help: HELP,
   run(argv: readonly string[], ctx: CliContext): number {
-    const parsed = parseCommandArgs<RunValues>(argv, OPTIONS, ctx.out, runCommand);
+    const parsed = parseCommandArgs<RunValues>(argv, OPTIONS, ctx.out, runCommand, 1);
     if (!parsed.ok) return parsed.code;
     const v = parsed.values;
-    if (parsed.positionals.length > 1) {
-      return usageError(ctx.out, USAGE, `unexpected argument '${parsed.positionals[1]}'`, 'run');
-    }
-    const seed = v.seed === undefined ? null : parseSeed(v.seed);
-    if (v.seed !== undefined && seed === null) {
-      return usageError(
-        ctx.out,
-        USAGE,
-        `--seed '${v.seed}' is not an integer in 1..4294967295`,
-        'run',
-      );
-    }
+    const seedArg = seedOption(v.seed, ctx.out, USAGE, 'run');
+    if ('code' in seedArg) return seedArg.code;
+    const seed = seedArg.seed;
     if (v.out !== undefined && v['no-report'] === true) {
       return usageError(ctx.out, USAGE, '--out and --no-report cannot go together', 'run');
     }

@@ -8,7 +8,7 @@
  * Kernel: none (kmem's command line).
  */
 
-import { EXIT_ERROR, errorLine } from '../args.js';
+import { EXIT_ERROR, errorLine, usageError } from '../args.js';
 import type { CliContext } from '../command.js';
 import type { Output } from '../out.js';
 import { Progress } from '../progress.js';
@@ -29,6 +29,25 @@ export function parseSeed(text: string): number | null {
       ? Number(t)
       : NaN;
   return Number.isSafeInteger(n) && n >= 1 && n <= MAX_SEED ? n : null;
+}
+
+/**
+ * Read the --seed option of `command`: absent is null (the scenario's own seed); a bad
+ * value is a usage error, printed.
+ * @returns `{ seed }`, or `{ code }` with the exit status (2) after printing the problem.
+ */
+export function seedOption(
+  text: string | undefined,
+  out: Output,
+  usage: string,
+  command: string,
+): { readonly seed: number | null } | { readonly code: number } {
+  if (text === undefined) return { seed: null };
+  const seed = parseSeed(text);
+  if (seed !== null) return { seed };
+  return {
+    code: usageError(out, usage, `--seed '${text}' is not an integer in 1..${MAX_SEED}`, command),
+  };
 }
 
 /**
