@@ -41,6 +41,21 @@ export {
   type GenPoolDataFixed,
 } from './genalloc/algos.js';
 export { checkInvariants } from './genalloc/check.js';
+export {
+  SharedGenPool,
+  HOOK_CLAIMED,
+  HOOK_RELEASED,
+  HOOK_WORD_CLAIMED,
+  type AttachOptions,
+  type RecoverReport,
+  type SharedAddMemoryOptions,
+  type SharedChunkVisitor,
+  type SharedGenPoolHandle,
+  type SharedGenPoolOptions,
+  type SharedPoolHook,
+} from './genalloc/shared/shared-pool.js';
+export { SharedGenPoolChunk } from './genalloc/shared/shared-chunk.js';
+export { type SharedLayoutOptions } from './genalloc/shared/shared-admin.js';
 export { KernelBug, KernelWarning, InvariantError, PageFault } from './base/errors.js';
 export { KernelLog, type LogRecord, type LogLevel } from './base/log.js';
 export * from './base/errno.js';

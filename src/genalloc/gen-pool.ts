@@ -61,6 +61,14 @@ import {
 import { GenPoolChunk, type ChunkBacking } from './chunk.js';
 import { indexAfterClaim, indexAfterRelease, runStartFor, searchChunk } from './search.js';
 import { checkInvariants } from './check.js';
+import {
+  SharedGenPool,
+  type AttachOptions,
+  type SharedGenPoolOptions,
+} from './shared/shared-pool.js';
+import { sharePlainPool } from './shared/share-plain.js';
+import type { SharedGenPoolHandle } from './shared/layout.js';
+import type { SharedLayoutOptions } from './shared/shared-admin.js';
 
 /** The most chunks one pool takes; gen_pool_add beyond it fails with -ENOMEM. */
 export const MAX_CHUNKS = 1 << 16;
@@ -179,6 +187,39 @@ export class GenPool implements GenPoolAlgoPool {
    */
   static create(minAllocOrder: number, options: GenPoolOptions = {}): GenPool {
     return new GenPool(minAllocOrder, options);
+  }
+
+  /**
+   * Create a genpool shared by worker threads (docs/SHARED-GENPOOL.md), attached to this
+   * thread; post `pool.toShared()` to a worker and attach there with {@link GenPool.fromShared}.
+   * Kernel: gen_pool_create().
+   * @returns the shared pool.
+   * @throws {RangeError} when minAllocOrder is not in 0..40 or an option is out of range.
+   */
+  static createShared(minAllocOrder: number, options: SharedGenPoolOptions = {}): SharedGenPool {
+    return SharedGenPool.create(minAllocOrder, options);
+  }
+
+  /**
+   * Attach to a shared genpool from its handle (the result of toShared(), posted to this
+   * thread). Every attached copy allocates and frees concurrently, lock-free.
+   * @returns the attached copy, with its own slot.
+   * @throws {RangeError} when `handle` is not a shared genpool handle or all slots are taken.
+   */
+  static fromShared(handle: SharedGenPoolHandle, options: AttachOptions = {}): SharedGenPool {
+    return SharedGenPool.attach(handle, options);
+  }
+
+  /**
+   * Copy this pool into shared buffers and return their handle (attach with
+   * {@link GenPool.fromShared}). This pool is not changed but becomes a separate pool: do
+   * not allocate from it afterwards, or the same memory is handed out twice.
+   * @returns the handle.
+   * @throws {RangeError} when a chunk is backed by a non-shared ArrayBuffer, an owner is not
+   *   a number or null, or the algorithm is not a built-in one.
+   */
+  toShared(options: SharedLayoutOptions = {}): SharedGenPoolHandle {
+    return sharePlainPool(this, options);
   }
 
   /** @see GenPool.create */
