@@ -10,12 +10,16 @@
  * that use dev dependencies (genpool.bench.ts: @thi.ng/malloc) and spawns itself as the
  * child so that they run too.
  *
+ * G-shared (the shared genpool with 1, 2 and 4 worker threads, gshared.bench.ts) runs last,
+ * in a child of its own: it starts its own workers, so it is not one case per child.
+ *
  * Fidelity gate: kmem and kernel-scan must print the same checksum and failure count on
  * every workload (and, full size, the kernel's reference values); a mismatch exits 1.
  *
  * Kernel: none (kmem's benchmarks; see src/cli/bench).
  */
 
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   benchCases,
@@ -36,6 +40,22 @@ function runAnyCase(c: BenchCase, quick: boolean): BenchLine[] {
   return c.impl === THING_IMPL ? runThingCase(c as GenpoolCase, quick) : runBenchCase(c, quick);
 }
 
+/** The workload of gshared.bench.ts. */
+const G_SHARED = 'G-shared';
+
+/** Run gshared.bench.ts in a child, its JSON lines to stdout. @returns false if it failed. */
+function runShared(quick: boolean): boolean {
+  const script = fileURLToPath(new URL('./gshared.bench.js', import.meta.url));
+  const r = spawnSync(process.execPath, [script, ...(quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stdout.write(r.stdout);
+  if (r.status === 0) return true;
+  console.error(`bench: ${G_SHARED} failed (exit ${r.status})`);
+  return false;
+}
+
 function main(argv: string[]): number {
   if (argv.includes(CHILD_FLAG)) return childMain(argv, processOutput(), runAnyCase);
   const quick = argv.includes(QUICK_FLAG);
@@ -47,10 +67,10 @@ function main(argv: string[]): number {
   }
   const all = benchCases([THING_IMPL]);
   const { cases } = selectCases(all, names);
-  if (cases.length === 0) {
-    console.error(
-      `bench: no workload matches ${names.join(' ')} (known: ${knownWorkloadNames(all).join(', ')})`,
-    );
+  const shared = names.length === 0 || names.some((n) => G_SHARED.startsWith(n));
+  if (cases.length === 0 && !shared) {
+    const known = [...knownWorkloadNames(all), G_SHARED].join(', ');
+    console.error(`bench: no workload matches ${names.join(' ')} (known: ${known})`);
     return 2;
   }
   const self = fileURLToPath(import.meta.url);
@@ -65,6 +85,7 @@ function main(argv: string[]): number {
     for (const text of r.texts) console.log(text);
     lines.push(...r.lines);
   }
+  if (shared && !runShared(quick)) return 1;
   const problems = gateProblems(lines, quick);
   for (const p of problems) console.error(`bench: ${p}`);
   return problems.length === 0 ? 0 : 1;
