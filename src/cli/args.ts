@@ -8,6 +8,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { printable } from './input-file.js';
 import type { Output } from './out.js';
 
 /** Exit status of a successful run. */
@@ -24,18 +25,40 @@ export const COMMON_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
-/** Turn a parseArgs error into one short line. */
+/**
+ * The option a parseArgs message names, as the user may have typed it: `'--seed'` →
+ * `--seed`, `'-o, --out <value>'` → `-o (--out)`.
+ * @returns the name, or null when the message quotes none.
+ */
+function quotedOption(message: string): string | null {
+  const quoted = /'([^']*)'/.exec(message)?.[1];
+  if (quoted === undefined) return null;
+  const names = quoted.split(/[\s,]+/).filter((w) => w.startsWith('-'));
+  if (names.length === 0) return null;
+  return names.length === 1 ? names[0]! : `${names[0]!} (${names[1]!})`;
+}
+
+/**
+ * Turn a parseArgs error into one short line: `unknown option '-x'`, `option '--seed'
+ * needs a value` (also when the next word is an option: `--seed --json`), `option
+ * '--json' takes no value`.
+ * @returns the line; the first sentence of the message, lower-cased, for an error of
+ *   another shape.
+ */
 export function describeParseError(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
-  const quoted = /'([^']*)'/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) {
-    return `unknown option '${quoted.split(' ')[0]}'`;
+  const option = quotedOption(message);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option !== null) {
+    return `unknown option '${option}'`;
   }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted !== undefined) {
-    return /argument missing/.test(message)
-      ? `option '${quoted.split(' ')[0]}' needs a value`
-      : `option '${quoted.split(' ')[0]}' takes no value`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== null) {
+    if (/does not take an argument/.test(message)) return `option '${option}' takes no value`;
+    if (/ambiguous/.test(message)) {
+      const long = /'(--[\w-]+)=/.exec(message)?.[1] ?? option;
+      return `option '${option}' needs a value (a value starting with '-' is written ${long}=-X)`;
+    }
+    return `option '${option}' needs a value`;
   }
   const first = message.split(/\.\s|\n/)[0] ?? message;
   return first.charAt(0).toLowerCase() + first.slice(1);
@@ -46,7 +69,7 @@ export function describeParseError(err: unknown): string {
  * @returns EXIT_USAGE (2).
  */
 export function usageError(out: Output, usage: string, problem: string, command = ''): number {
-  out.error(`kmem: ${problem}`);
+  out.error(`kmem: ${printable(problem)}`);
   out.error(`${usage} (kmem ${command === '' ? '' : `${command} `}--help for more)`);
   return EXIT_USAGE;
 }
@@ -90,7 +113,11 @@ export function parseCommandArgs<V extends { help?: boolean | undefined }>(
   return { ok: true, values, positionals };
 }
 
-/** Format a caught error as the one line a user sees: the message, never the stack. */
+/**
+ * Format a caught error as the one line a user sees: the message (non-printable characters
+ * escaped), never the stack.
+ * @returns the line, `kmem: error: <message>`.
+ */
 export function errorLine(err: unknown): string {
-  return `kmem: error: ${err instanceof Error ? err.message : String(err)}`;
+  return `kmem: error: ${printable(err instanceof Error ? err.message : String(err))}`;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Text formatting for the CLI: sizes, ratios and aligned tables.
+ * Text formatting for the CLI: sizes (the report's one byte formatter), ratios and aligned
+ * tables.
  *
  * Kernel: none (kmem's command line).
  *
@@ -8,14 +9,17 @@
  * and in kmem's kernel messages.
  */
 
-/** Format a byte count: `N B` below 1 KiB, else KiB or MiB, with one decimal unless exact. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const [value, unit] = n >= 1048576 ? [n / 1048576, 'MiB'] : [n / 1024, 'KiB'];
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
-}
+/**
+ * Format a byte count: kmem's one byte formatter (the report's formatBytes), `N B` below
+ * 1 KiB, else KiB, MiB, GiB, TiB or PiB with one decimal unless exact.
+ * @returns the text; a non-finite number as String(n).
+ */
+export { formatBytes } from '../report/render/html.js';
 
-/** Format a ratio in [0, 1] as a percentage with one decimal (`37.5%`). */
+/**
+ * Format a ratio in [0, 1] as a percentage with one decimal (`37.5%`).
+ * @returns the text (never fails; NaN gives `NaN%`).
+ */
 export function formatPercent(x: number): string {
   return `${(Math.round(x * 1000) / 10).toFixed(1)}%`;
 }

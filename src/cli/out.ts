@@ -23,7 +23,10 @@ export interface CapturedOutput extends Output {
   readonly stderr: string[];
 }
 
-/** Return an Output that collects lines in memory. */
+/**
+ * An Output that collects lines in memory.
+ * @returns a new CapturedOutput with empty stdout and stderr (never fails).
+ */
 export function captureOutput(): CapturedOutput {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -36,8 +39,9 @@ export function captureOutput(): CapturedOutput {
 }
 
 /**
- * Return the Output of this process. A closed pipe on stdout (`kmem | head`) ends the
- * process quietly instead of with an unhandled EPIPE error.
+ * The Output of this process. A closed pipe on stdout (`kmem | head`) ends the process
+ * quietly instead of with an unhandled EPIPE error.
+ * @returns the Output writing to process.stdout and process.stderr (never fails).
  */
 export function processOutput(): Output {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -45,7 +45,10 @@ export class Progress {
     this.#started = now();
   }
 
-  /** Report that `done` of the total units are finished; draws when it is time to. */
+  /**
+   * Report that `done` of the total units are finished; draws when it is time to.
+   * @returns nothing (never fails).
+   */
   update(done: number): void {
     if (this.#write === null) return;
     const t = this.#now();
@@ -55,14 +58,21 @@ export class Progress {
     this.#write(progressLine(this.#label, Math.min(done, this.#total), this.#total));
   }
 
-  /** Erase the bar if it was drawn. */
+  /**
+   * Erase the bar if it was drawn.
+   * @returns nothing (never fails).
+   */
   end(): void {
     if (this.#drawn && this.#write !== null) this.#write('');
     this.#drawn = false;
   }
 }
 
-/** The text of the bar: `label [#####.....]  42%`. */
+/**
+ * The text of the bar: `label [#####.....]  42%` (done clamped to [0, total]; a total of
+ * 0 or less is complete).
+ * @returns the line, without a newline (never fails).
+ */
 export function progressLine(label: string, done: number, total: number): string {
   const fraction = total <= 0 ? 1 : Math.min(1, Math.max(0, done / total));
   const filled = Math.round(fraction * BAR_WIDTH);

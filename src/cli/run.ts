@@ -19,7 +19,7 @@ import type { Output } from './out.js';
 
 export { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './args.js';
 
-const USAGE = 'usage: kmem [command] [options] (kmem <command> --help for each)';
+const USAGE = 'usage: kmem [command] [options]';
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -35,13 +35,18 @@ on a simulated machine.
 Commands:
 ${lines.join('\n')}
 
+Each command has its own help: kmem <command> --help, or kmem help <command>.
+
 Options of every command:
   --json       print machine-readable output
   -q, --quiet  no progress bar
   -h, --help   print the command's help and exit`;
 }
 
-/** A context for `out` with no terminal (tests, pipes). */
+/**
+ * A context for `out` with no terminal (tests, pipes).
+ * @returns a CliContext with no progress writer and the process's cwd (never fails).
+ */
 export function plainContext(out: Output): CliContext {
   return { out, stderrIsTTY: false, writeProgress: null, cwd: process.cwd() };
 }
@@ -56,6 +61,7 @@ export function run(
   ctx: CliContext = plainContext(out),
 ): number {
   const first = argv[0];
+  if (first === 'help' && argv.length > 1) return commandHelp(argv.slice(1), out);
   if (first === '--help' || first === '-h' || first === 'help') {
     out.print(globalHelp());
     return EXIT_OK;
@@ -65,6 +71,19 @@ export function run(
   const command = COMMANDS.find((c) => c.name === first);
   if (command === undefined) return usageError(out, USAGE, `unknown command '${first}'`);
   return guarded(command.run.bind(null, argv.slice(1), ctx), out);
+}
+
+/**
+ * `kmem help <command>`: print that command's help.
+ * @returns 0, or 2 (a usage error) for an unknown command or more than one word.
+ */
+function commandHelp(words: readonly string[], out: Output): number {
+  const name = words[0]!;
+  if (words.length > 1) return usageError(out, USAGE, `unexpected argument '${words[1]!}'`);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) return usageError(out, USAGE, `unknown command '${name}'`);
+  out.print(command.help);
+  return EXIT_OK;
 }
 
 /** Run a command; an error it did not catch still becomes one line and exit 1. */

@@ -16,6 +16,7 @@ export type {
   LazyAreaModel,
   LifeModel,
   ReplayPanelModel,
+  ReplayPoolEndModel,
   ReportModel,
   RunModel,
   SeriesModel,

@@ -127,6 +127,14 @@ export interface VmallocModel {
   readonly blocks: readonly VmapBlockModel[];
   /** Free extents of the range, in address order. */
   readonly free: readonly { readonly start: number; readonly size: number }[];
+  /**
+   * Areas kept in the per-node size-class pools of the vmap nodes (kernel 6.9+ `vmap_node`
+   * pools, only with more than one node): freed and purged areas that are neither busy nor
+   * in the free tree, kept to be reused by a request of the same size class. In address
+   * order; absent (or empty) when the space has no pools, e.g. a rebuilt snapshot.
+   * areas + lazy + pooled + free tile [start, end) exactly.
+   */
+  readonly pooled?: readonly { readonly start: number; readonly size: number }[];
 }
 
 /** The unit of a time series, for axis labels. */
@@ -170,6 +178,14 @@ export interface LifeModel {
   readonly owner: string;
 }
 
+/** One pool at the end of a replay panel. */
+export interface ReplayPoolEndModel {
+  readonly name: string;
+  readonly free: number;
+  readonly largestFree: number;
+  readonly fragmentation: number;
+}
+
 /** One algorithm's replay of a trace: a MemoView-style time × address picture. */
 export interface ReplayPanelModel {
   /** The algorithm's name, and the min_alloc_order used. */
@@ -182,8 +198,12 @@ export interface ReplayPanelModel {
   readonly lives: readonly LifeModel[];
   /** Steps at which an allocation failed, with the size asked for. */
   readonly failures: readonly { readonly step: number; readonly size: number }[];
-  /** Fragmentation at the end: 1 - largest free / free (0 when nothing is free). */
-  readonly fragmentation: number;
+  /**
+   * Each pool of the trace at the end (trace order): its free bytes (whole granules), its
+   * own largest free run and fragmentation, 1 - largest free / free (0 when nothing is
+   * free). Per pool, since a free run of one pool cannot serve another's request.
+   */
+  readonly pools: readonly ReplayPoolEndModel[];
   /** Peak bytes in use. */
   readonly peak: number;
 }
@@ -207,6 +227,7 @@ export interface ReportModel {
   readonly title: string;
   /** What produced it: `kmem run default.json --seed 1`, ... */
   readonly command: string;
+  /** The seed of the run's randomness; 0 when nothing was random (a script, a replay). */
   readonly seed: number;
   /** The simulated machine, in words (`4 GiB, 1 node, 4 CPUs`), '' for a replay. */
   readonly machine: string;

@@ -11,7 +11,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { formatBytes as cliBytes } from '../../src/cli/format.js';
 import { captureOutput } from '../../src/cli/out.js';
+import { bytes as replayBytes } from '../../src/cli/replay/output.js';
+import { formatBytes } from '../../src/report/render/html.js';
 import { run } from '../../src/cli/run.js';
 
 /** dist/test/cli/cli.test.js → dist/src/cli/main.js */
@@ -127,6 +130,66 @@ test('an unknown command or a value for a flag is a usage error too', () => {
   assert.doesNotMatch(cmd.stderr + value.stderr, STACK_FRAME);
 });
 
+/** Run kmem in-process: its exit code and the first line it printed on stderr. */
+function inProcess(...argv: string[]): { code: number; first: string; stderr: string[] } {
+  const out = captureOutput();
+  const code = run(argv, out);
+  return { code, first: out.stderr[0] ?? '', stderr: out.stderr };
+}
+
+test('every shape of parseArgs error is one right line and exit 2', () => {
+  const cases: [string[], string][] = [
+    [
+      ['run', '--seed', '--json'],
+      "kmem: option '--seed' needs a value (a value starting with '-' is written --seed=-X)",
+    ],
+    [['run', '--seed'], "kmem: option '--seed' needs a value"],
+    [['run', '-o'], "kmem: option '-o (--out)' needs a value"],
+    [['run', '-qo'], "kmem: option '-o (--out)' needs a value"],
+    [
+      ['run', '-o', '--json'],
+      "kmem: option '-o' needs a value (a value starting with '-' is written --out=-X)",
+    ],
+    [
+      ['run', '--out', '-q'],
+      "kmem: option '--out' needs a value (a value starting with '-' is written --out=-X)",
+    ],
+    [['run', '--json=1'], "kmem: option '--json' takes no value"],
+    [['run', '--bogus'], "kmem: unknown option '--bogus'"],
+    [['run', '-x'], "kmem: unknown option '-x'"],
+    [['run', '-qx'], "kmem: unknown option '-x'"],
+    [['replay', '--algo'], "kmem: option '--algo' needs a value"],
+  ];
+  for (const [argv, line] of cases) {
+    const r = inProcess(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.first, line, argv.join(' '));
+    assert.doesNotMatch(r.first, /,'|, /, 'no stray comma');
+    assert.match(r.stderr[1]!, /^usage: kmem \w+ .* \(kmem \w+ --help for more\)$/);
+  }
+});
+
+test('the top-level usage error has one hint; kmem help <command> prints its help', () => {
+  const r = inProcess('frobnicate');
+  assert.equal(r.code, 2);
+  assert.deepEqual(r.stderr, [
+    "kmem: unknown command 'frobnicate'",
+    'usage: kmem [command] [options] (kmem --help for more)',
+  ]);
+  for (const name of ['run', 'replay', 'cat']) {
+    const out = captureOutput();
+    assert.equal(run(['help', name], out), 0);
+    const own = captureOutput();
+    assert.equal(run([name, '--help'], own), 0);
+    assert.deepEqual(out.stdout, own.stdout, `kmem help ${name} is kmem ${name} --help`);
+  }
+  assert.equal(inProcess('help', 'bogus').first, "kmem: unknown command 'bogus'");
+  assert.equal(inProcess('help', 'bogus').code, 2);
+  const all = captureOutput();
+  assert.equal(run(['help'], all), 0);
+  assert.match(all.stdout.join('\n'), /kmem help <command>/);
+});
+
 test('kmem --help and -h print the usage and exit 0', () => {
   for (const flag of ['--help', '-h']) {
     const r = kmem(flag);
@@ -147,4 +210,23 @@ test('run() prints through the Output it is given', () => {
   assert.equal(run(['--nope'], bad), 2);
   assert.deepEqual(bad.stdout, []);
   assert.equal(bad.stderr[0], "kmem: unknown option '--nope'");
+});
+
+test('one byte formatter: the CLI, the replay and the report print sizes alike, up to TiB', () => {
+  assert.equal(cliBytes, formatBytes, 'cli/format.ts re-exports the report`s');
+  assert.equal(replayBytes, formatBytes, 'replay/output.ts uses the report`s');
+  const cases: [number, string][] = [
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1 KiB'],
+    [1536, '1.5 KiB'],
+    [1048575, '1.0 MiB'],
+    [6.04 * 2 ** 20, '6.0 MiB'],
+    [34 * 2 ** 20, '34 MiB'],
+    [1.5 * 2 ** 30, '1.5 GiB'],
+    [805 * 2 ** 20 * 1.25, '1006.3 MiB'],
+    [32 * 2 ** 40, '32 TiB'],
+    [-2048, '-2 KiB'],
+  ];
+  for (const [n, text] of cases) assert.equal(formatBytes(n), text, String(n));
 });

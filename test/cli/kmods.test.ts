@@ -75,6 +75,36 @@ test('test-vmalloc: every case passes, align_shift_alloc_test is xfailed', () =>
   assert.equal(help.stdout.join('\n'), testVmallocCommand.help);
 });
 
+test('test-vmalloc --seed: the shuffled order follows it; the same seed, the same results', () => {
+  const timeless = (lines: string[]): string[] =>
+    lines.map((l) => l.replace(/avg: \d+ usec/, 'avg: N usec').replace(/=\d+ cycles/, '=N cycles'));
+  const args = ['test_loop_count=20', 'run_test_mask=0x3f', 'nr_threads=2', '--json'];
+  const doc = (seed: string[]) => {
+    const r = run(testVmallocCommand, ...args, ...seed);
+    assert.equal(r.code, 0, r.stderr.join('\n'));
+    const j = JSON.parse(r.stdout.join('\n')) as {
+      seed: number;
+      workers: { order: string[]; cases: { test_name: string; passed: number }[] }[];
+      log: string[];
+    };
+    const results = j.workers.map((w) => [w.order, w.cases.map((c) => [c.test_name, c.passed])]);
+    return { seed: j.seed, results, log: timeless(j.log) };
+  };
+  const a = doc(['--seed', '5']);
+  const b = doc(['--seed', '5']);
+  const c = doc(['--seed', '99']);
+  const d = doc([]);
+  assert.equal(a.seed, 5);
+  assert.equal(d.seed, 2463534242, 'the default is WORKLOAD_SEED');
+  assert.deepEqual(a, b, 'the same seed gives the same order, results and lines');
+  assert.notDeepEqual(a.results, c.results, 'another seed shuffles the cases otherwise');
+  assert.deepEqual(a.log, c.log, 'the kernel prints the summaries in case order, seed or not');
+  const bad = run(testVmallocCommand, '--seed', '0');
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr[0], "kmem: --seed '0' is not an integer in 1..4294967295");
+  assert.match(testVmallocCommand.help, /--seed N/);
+});
+
 test('test-vmalloc --json gives each worker its per-case results', () => {
   const r = run(
     testVmallocCommand,

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTrace } from '../../src/cli/replay/trace.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,7 +53,7 @@ test('kmem replay --help starts with the usage line and exits 0', () => {
   assert.match(all.stdout, /^ {2}replay +replay an allocation trace/m);
 });
 
-test('the example trace: one comparison row per algorithm, nothing on stderr', () => {
+test('the example trace: one comparison row per algorithm and pool, nothing on stderr', () => {
   const r = kmem([TRACE, '--no-report']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -60,10 +61,84 @@ test('the example trace: one comparison row per algorithm, nothing on stderr', (
     r.stdout,
     /^replay of .*example\.trace: sram 128 KiB order 5, ocram 16 KiB order 3;/,
   );
-  assert.match(r.stdout, /^algo +order +allocs +failures +peak +end frag +largest free +avail$/m);
-  for (const algo of ['first-fit', 'best-fit', 'first-fit-order-align'])
-    assert.match(r.stdout, new RegExp(`^${algo} +5 +\\d+ +\\d+ `, 'm'));
+  assert.match(
+    r.stdout,
+    /^algo +order +allocs +failures +peak +pool +free +largest free +end frag +avail$/m,
+  );
+  // the values, checked against the independent computation of the next test
+  const rows = [
+    /^first-fit +5 +107 +1 +109\.5 KiB +sram +21\.6 KiB +13\.5 KiB +37\.6% +21\.6 KiB$/m,
+    /^ +ocram +15 KiB +14\.8 KiB +1\.7% +15 KiB$/m,
+    /^best-fit +5 +107 +1 +109\.5 KiB +sram +21\.6 KiB +16 KiB +26\.0% +21\.6 KiB$/m,
+    /^first-fit-order-align +5 +106 +2 +109\.5 KiB +sram +21\.6 KiB +3\.5 KiB +83\.8% +21\.6 KiB$/m,
+    /^ +ocram +15 KiB +14\.6 KiB +2\.9% +15 KiB$/m,
+  ];
+  for (const row of rows) assert.match(r.stdout, row);
   assert.doesNotMatch(r.stdout, /^report:/m);
+});
+
+/** A panel of the --json document, as the next test reads it. */
+interface JsonPanel {
+  algo: string;
+  allocs: number;
+  failures: number;
+  peak: number;
+  placements: (string | null)[];
+  pools: { name: string; free: number; largest_free: number; fragmentation: number }[];
+}
+
+test('the example trace: peak, free, largest free run and fragmentation, recomputed per pool', () => {
+  const r = kmem([TRACE, '--no-report', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { replay: { panels: JsonPanel[] } };
+  const trace = parseTrace(readFileSync(TRACE, 'utf8'));
+  for (const p of doc.replay.panels) {
+    // replay the placements the command printed, with intervals only (no bitmap)
+    const granule = trace.pools.map((x) => 2 ** x.order);
+    const live = new Map<number, { pool: number; start: number; size: number }>();
+    let used = 0;
+    let peak = 0;
+    let k = 0;
+    trace.ops.forEach((op, i) => {
+      if (op.kind === 'alloc') {
+        const at = p.placements[k++];
+        if (at === null || at === undefined) return;
+        const g = granule[op.pool]!;
+        const size = Math.ceil(op.size / g) * g;
+        live.set(i, { pool: op.pool, start: Number(BigInt.asUintN(48, BigInt(at))), size });
+        used += size;
+        peak = Math.max(peak, used);
+      } else if (live.has(op.target)) {
+        used -= live.get(op.target)!.size;
+        live.delete(op.target);
+      }
+    });
+    assert.equal(p.peak, peak, `${p.algo}: peak`);
+    trace.pools.forEach((pool, i) => {
+      const g = granule[i]!;
+      let free = 0;
+      let largest = 0;
+      for (const c of pool.chunks) {
+        const end = c.base + Math.floor(c.size / g) * g;
+        const inside = [...live.values()]
+          .filter((x) => x.pool === i && x.start >= c.base && x.start < end)
+          .sort((x, y) => x.start - y.start);
+        let at = c.base;
+        for (const x of [...inside, { start: end, size: 0 }]) {
+          free += x.start - at;
+          largest = Math.max(largest, x.start - at);
+          at = x.start + x.size;
+        }
+      }
+      const got = p.pools[i]!;
+      assert.equal(got.name, pool.name);
+      assert.deepEqual(
+        [got.free, got.largest_free, got.fragmentation],
+        [free, largest, free === 0 ? 0 : 1 - largest / free],
+        `${p.algo} ${pool.name}`,
+      );
+    });
+  }
 });
 
 test('--json: panels = algorithms × orders, each with a placement per alloc', () => {
@@ -161,6 +236,29 @@ test('usage errors exit 2 with the usage line', () => {
   }
 });
 
+test('--algo and --order given twice are refused, with the names that collide', () => {
+  const cases: [string[], string][] = [
+    [
+      ['--algo', 'first-fit,first-fit'],
+      "kmem: --algo: 'first-fit' is given twice; give each algorithm once",
+    ],
+    [
+      ['--algo', 'ff,first-fit'],
+      "kmem: --algo: 'ff' and 'first-fit' are both first-fit; give each algorithm once",
+    ],
+    [
+      ['--algo', 'order-align,first-fit-order-align'],
+      "kmem: --algo: 'order-align' and 'first-fit-order-align' are both first-fit-order-align; give each algorithm once",
+    ],
+    [['--order', '5,7,5'], 'kmem: --order: 5 is given twice; give each order once'],
+  ];
+  for (const [args, line] of cases) {
+    const r = kmem([TRACE, '--no-report', ...args]);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.split('\n')[0], line);
+  }
+});
+
 test('a missing file exits 2 with its name', () => {
   const r = kmem([join(tmp, 'nope.trace')]);
   assert.equal(r.status, 2);
@@ -228,5 +326,9 @@ test('the report: --out writes one HTML page, the default goes to the working di
   assert.ok(existsSync(join(cwd, 'kmem-replay.html')));
   const bad = kmem([TRACE, '--out', join(tmp, 'no', 'such', 'dir.html')]);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^kmem: error: cannot write the report to .*: ENOENT\n$/);
+  assert.equal(bad.stdout, '', 'checked before the replay: nothing replayed');
+  assert.match(
+    bad.stderr,
+    /^kmem: cannot write the report to '.*dir\.html': no such file or directory\n$/,
+  );
 });

@@ -114,6 +114,18 @@ const BAD: readonly [string, string, number, RegExp][] = [
   ['a 57-bit address', '0xff11000000000000-0xff11000000002000    8192 vmap', 1, /5-level paging/],
   ['a bad phys', `${line(V, PAGE * 2, 'x+0x1/0x2 phys=zz ioremap')}`, 1, /unexpected 'phys=zz'/],
   [
+    'more pages than the area holds',
+    `${line(V, PAGE * 5, 'f+0x1/0x2 pages=400 vmalloc')}`,
+    1,
+    /^pages=400 is more than the area holds \(5 pages of 4096 bytes\)$/,
+  ],
+  [
+    'one page more than the area holds',
+    `${line(V, PAGE * 2, 'f+0x1/0x2 pages=3 vmalloc')}`,
+    1,
+    /pages=3 is more than the area holds/,
+  ],
+  [
     'an overlap',
     `${line(V, PAGE * 4, 'a+0x1/0x2 vmap')}\n\n${line(V + PAGE * 3, PAGE * 2, 'b+0x1/0x2 vmap')}`,
     3,

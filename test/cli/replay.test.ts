@@ -119,6 +119,18 @@ const ERRORS: readonly [string, string, number, RegExp][] = [
   ],
   ['a chunk of an unknown pool', `${HEAD}chunk dram size=4K`, 2, /unknown pool 'dram'/],
   ['a chunk of size 0', `${HEAD}chunk sram size=0`, 2, /size=0/],
+  [
+    'a chunk past 2^48',
+    'pool s size=64K base=0xfffffffffffff000',
+    1,
+    /^chunk 0xfffffffff000\+65536 ends past 2\^48 \(kmem's 48-bit virtual address space\)$/,
+  ],
+  [
+    'a chunk that ends past 2^48',
+    `${HEAD}chunk sram size=2 base=0xffffffffffffffff`,
+    2,
+    /past 2\^48/,
+  ],
 ];
 
 for (const [what, text, line, message] of ERRORS) {
@@ -128,6 +140,11 @@ for (const [what, text, line, message] of ERRORS) {
     assert.match(e.message, message);
   });
 }
+
+test('a chunk that ends exactly at 2^48 is accepted', () => {
+  const t = parseTrace('pool s size=4K base=0xfffffffffffff000');
+  assert.equal(t.pools[0]!.chunks[0]!.base + 4096, 2 ** 48);
+});
 
 test('parse error: a trace with no pool is an error of the whole file (line 0)', () => {
   const e = parseError('# only a comment\n\n');
@@ -271,10 +288,11 @@ function oracleReplay(trace: Trace, algo: string, order: number) {
       pools.reduce((n, p) => n + p.used(), 0),
     );
   });
-  const runs = pools.map((p) => p.freeRuns());
-  const free = runs.reduce((n, r) => n + r.free, 0);
-  const largest = Math.max(0, ...runs.map((r) => r.largest));
-  return { placements, peak, free, largest, frag: free === 0 ? 0 : 1 - largest / free };
+  const ends = pools.map((p) => {
+    const r = p.freeRuns();
+    return { free: r.free, largest: r.largest, frag: r.free === 0 ? 0 : 1 - r.largest / r.free };
+  });
+  return { placements, peak, ends };
 }
 
 /** A seeded random trace (xorshift32), as text, so the parser is part of the test. */
@@ -334,9 +352,20 @@ for (const [seed, order] of [
       assert.equal(got.failures, want.placements.filter((a) => a === 0).length, `${algo} failures`);
       assert.ok(got.failures > 0 && got.allocs > 0, 'the trace exercises success and failure');
       assert.equal(got.peak, want.peak, `${algo} peak`);
-      assert.equal(got.free, want.free, `${algo} free`);
-      assert.equal(got.largestFree, want.largest, `${algo} largest free`);
-      assert.equal(got.fragmentation, want.frag, `${algo} fragmentation`);
+      assert.deepEqual(
+        got.pools.map((p) => ({ free: p.free, largest: p.largestFree, frag: p.fragmentation })),
+        want.ends,
+        `${algo}: each pool's free, largest free run and fragmentation`,
+      );
+      assert.deepEqual(
+        got.panel.pools,
+        got.pools.map((p) => ({
+          name: p.name,
+          free: p.free,
+          largestFree: p.largestFree,
+          fragmentation: p.fragmentation,
+        })),
+      );
     }
   });
 }
@@ -372,9 +401,10 @@ test('peak, fragmentation and lives of a small trace, computed by hand', () => {
   assert.deepEqual(r.placements, [0x1000, 0x1040, 0x1080, 0]);
   assert.equal(r.peak, 192);
   assert.equal(r.used, 128);
-  assert.equal(r.free, 128);
-  assert.equal(r.largestFree, 64);
-  assert.equal(r.fragmentation, 0.5);
+  assert.deepEqual(
+    [r.pools[0]!.free, r.pools[0]!.largestFree, r.pools[0]!.fragmentation],
+    [128, 64, 0.5],
+  );
   assert.equal(r.avail, 128);
   assert.equal(r.skippedFrees, 1);
   assert.deepEqual(r.panel.failures, [{ step: 5, size: 1000 }]);
@@ -389,17 +419,39 @@ test('peak, fragmentation and lives of a small trace, computed by hand', () => {
 
 test('a full pool has fragmentation 0 (nothing free), an empty one too', () => {
   const full = replayTrace(parseTrace('pool p size=128 order=5\nalloc p 128'), 'best-fit');
-  assert.equal(full.free, 0);
-  assert.equal(full.fragmentation, 0);
+  assert.equal(full.pools[0]!.free, 0);
+  assert.equal(full.pools[0]!.fragmentation, 0);
   const empty = replayTrace(parseTrace('pool p size=128 order=5'), 'best-fit');
-  assert.equal(empty.fragmentation, 0);
-  assert.equal(empty.largestFree, 128);
+  assert.equal(empty.pools[0]!.fragmentation, 0);
+  assert.equal(empty.pools[0]!.largestFree, 128);
+});
+
+test('two pools are never mixed: each has its own largest free run and fragmentation', () => {
+  // a: 64 KiB, one 128-byte allocation at its start -> one free run of 64K - 128 bytes;
+  // b: untouched, one run of 64 KiB. Mixed, "largest of any pool / free of all" said 50%.
+  const trace = parseTrace('pool a size=64K order=5\npool b size=64K order=5\nalloc a 100\n');
+  const r = replayTrace(trace, 'first-fit', { sampleSteps: [0, 1] });
+  assert.deepEqual(
+    r.pools.map((p) => [p.name, p.free, p.largestFree, p.fragmentation]),
+    [
+      ['a', 65536 - 128, 65536 - 128, 0],
+      ['b', 65536, 65536, 0],
+    ],
+  );
+  assert.deepEqual(
+    r.largestSamples,
+    [
+      [65536, 65536 - 128],
+      [65536, 65536],
+    ],
+    'sampled per pool',
+  );
 });
 
 test('an unusable chunk tail is in avail but not in free (R2)', () => {
   const r = replayTrace(parseTrace('pool p size=100 order=5\nalloc p 32'), 'first-fit');
   assert.equal(r.avail, 68, 'the kernel counts the 4-byte tail');
-  assert.equal(r.free, 64);
+  assert.equal(r.pools[0]!.free, 64);
 });
 
 test('lives of two pools sit end to end on the panel axis, chunks in address order', () => {
@@ -462,6 +514,11 @@ test('the report model: one panel per algorithm × order, time series per panel'
   assert.equal(m.genpools.length, ALGOS.length * 2 * trace.pools.length);
   assert.deepEqual(m.time!.steps, samples);
   assert.ok(m.time!.series.every((s) => s.values.length === samples.length));
-  assert.equal(m.tables[0]!.rows.length, ALGOS.length * 2);
+  assert.equal(m.tables[0]!.rows.length, ALGOS.length * 2 * trace.pools.length, 'a row per pool');
+  assert.equal(
+    m.time!.series.filter((s) => s.name.startsWith('largest free ')).length,
+    ALGOS.length * 2 * trace.pools.length,
+    'the largest free run is sampled per pool',
+  );
   assert.doesNotThrow(() => JSON.stringify(m));
 });

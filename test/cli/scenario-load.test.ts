@@ -221,7 +221,51 @@ test('a dtsFile is read relative to the scenario; its errors name its own lines'
   assert.throws(() => loadScenario('none.json', dir), /^ScenarioError: none\.json: no such file$/);
 });
 
-test('the simulator refusing the machine or a pool is a SimulationError with its message', () => {
+test('an impossible machine is a file error at its line (exit 2), with the simulator`s limits', () => {
+  const machine = (fields: string) =>
+    problem(`{\n  "machine": { ${fields} },\n  "workload": { "script": [] }\n}`);
+  const cases: [string, string][] = [
+    ['"cpus": 0', 'bad.json:2: machine.cpus: 0 is outside 1..8192'],
+    ['"cpus": 65', 'bad.json:2: machine.cpus: 65 is more than nrCpus (64)'],
+    ['"cpus": 3, "nrCpus": 2', 'bad.json:2: machine.cpus: 3 is more than nrCpus (2)'],
+    ['"nrCpus": 9000', 'bad.json:2: machine.nrCpus: 9000 is outside 1..8192'],
+    ['"nodes": 65', 'bad.json:2: machine.nodes: 65 is outside 1..64'],
+    [
+      '"memory": "64M", "nodes": 8',
+      'bad.json:2: machine.nodes: 8 nodes of 67108864 bytes leave less than 16 MiB per node',
+    ],
+    [
+      '"memory": "4T"',
+      "bad.json:2: machine.memory: 4398046511104 bytes is outside the simulator's 16 MiB..1 TiB",
+    ],
+    [
+      '"memory": "1M"',
+      "bad.json:2: machine.memory: 1048576 bytes is outside the simulator's 16 MiB..1 TiB",
+    ],
+    ['"memory": 1e400', 'bad.json:2:26: number 1e400 is too large (beyond 1.8e308)'],
+    [
+      '"possibleCpus": 2',
+      'bad.json:2: machine.possibleCpus: 2 must be between cpus (4) and nrCpus (64)',
+    ],
+  ];
+  for (const [fields, message] of cases) assert.equal(machine(fields), message, fields);
+  // every machine the file checks pass, the simulator accepts: the limits are the same
+  for (const fields of [
+    '"cpus": 64',
+    '"memory": "16M"',
+    '"memory": "1T", "nodes": 64',
+    '"nrCpus": 8192, "cpus": 8192',
+  ]) {
+    const s = parseScenario(
+      `{ "machine": { ${fields} }, "workload": { "script": [] } }`,
+      'ok.json',
+      '/tmp',
+    );
+    assert.doesNotThrow(() => buildWorld(s), fields);
+  }
+});
+
+test('the simulator refusing a pool is a SimulationError with its message', () => {
   const refused = (text: string): SimulationError => {
     try {
       buildWorld(parseScenario(text, 'm.json', '/tmp'));
@@ -232,11 +276,6 @@ test('the simulator refusing the machine or a pool is a SimulationError with its
     }
     assert.fail('no error');
   };
-  assert.equal(
-    refused('{\n  "machine": { "memory": "64M", "nodes": 8 },\n  "workload": { "script": [] }\n}')
-      .message,
-    'm.json:2: machine: the simulator refuses it: nodes: 8 nodes of 67108864 bytes leave less than 16 MiB per node',
-  );
   const badPool = JSON.stringify({
     machine: {},
     dts: SMALL_DTS,

@@ -10,7 +10,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultScenarioPath, loadScenario, parseScenario } from '../../src/cli/scenario/load.js';
-import { runScenario, type RunResult } from '../../src/cli/scenario/run-scenario.js';
+import {
+  effectiveSampleEvery,
+  MAX_TIME_SAMPLES,
+  runScenario,
+  type RunResult,
+} from '../../src/cli/scenario/run-scenario.js';
 import type { LiveDmapool, LiveGenpool } from '../../src/cli/scenario/setup.js';
 import { smallMix, smallScript } from './scenario-fixtures.js';
 
@@ -145,7 +150,7 @@ function checkAgreement(r: RunResult): void {
     assert.equal(d.pages, live.pool.nr_pages, d.id);
     assert.equal(d.active, engine.live.get(d.id)!.size, d.id);
   }
-  assert.equal(summary.vmalloc.usedPages, k.vmalloc_nr_pages());
+  assert.equal(summary.vmalloc.vmallocPages, k.vmalloc_nr_pages());
   const info = model.files.find((f) => f.path === '/proc/vmallocinfo')!.text;
   assert.equal(info, r.world.m.readFile('/proc/vmallocinfo'));
   const lines = info.split('\n').filter((l) => l !== '');
@@ -179,13 +184,99 @@ function checkAgreement(r: RunResult): void {
   assert.deepEqual(model.tables.map((x) => x.title).slice(-2), ['vmalloc space', 'subsystems']);
 }
 
+/**
+ * Recompute the summary's derived numbers from the model alone, without summary.ts: a
+ * genpool's largest free run and fragmentation from its runs, a dmapool's free blocks,
+ * used bytes, use and page waste from its pages, the vmalloc row from its areas, lazy and
+ * pooled areas and free extents — and one definition of use (used / size) in every row.
+ */
+function checkIndependent(r: RunResult): void {
+  const { model, summary } = r;
+  model.genpools.forEach((gm, i) => {
+    const g = summary.genpools[i]!;
+    const granule = 2 ** gm.order;
+    let largest = 0;
+    let free = 0;
+    for (const c of gm.chunks) {
+      const usable = Math.floor(c.size / granule) * granule;
+      let at = 0;
+      for (const run of [...c.runs, { offset: usable, size: 0 }]) {
+        largest = Math.max(largest, run.offset - at);
+        at = run.offset + Math.ceil(run.size / granule) * granule;
+      }
+      free += c.avail;
+    }
+    assert.equal(g.largestFree, largest, `${g.id}: largest free from the runs`);
+    assert.equal(g.fragmentation, free === 0 ? 0 : 1 - largest / free, `${g.id}: fragmentation`);
+  });
+  model.dmapools.forEach((dm, i) => {
+    const d = summary.dmapools[i]!;
+    let blocks = 0;
+    let active = 0;
+    let waste = 0;
+    for (const page of dm.pages) {
+      blocks += page.blocks;
+      active += page.inUse.length;
+      waste += dm.allocation - page.blocks * dm.size;
+    }
+    assert.deepEqual(
+      [d.freeBlocks, d.used, d.size, d.waste],
+      [blocks - active, active * dm.size, dm.pages.length * dm.allocation, waste],
+      d.id,
+    );
+  });
+  const v = model.vmalloc!;
+  const vs = summary.vmalloc;
+  let reserved = 0;
+  let mapped = 0;
+  for (const a of v.areas) {
+    reserved += a.size;
+    mapped += a.kind === 'ioremap' ? a.size - (a.guard ? 4096 : 0) : a.pages * 4096;
+  }
+  const held = [...v.areas, ...v.lazy, ...(v.pooled ?? [])].sort((x, y) => x.start - y.start);
+  const lo = held[0]!.start;
+  const hi = Math.max(...held.map((x) => x.start + x.size));
+  const inside = v.free.filter((f) => f.start >= lo && f.start + f.size <= hi);
+  const freeIn = inside.reduce((n, f) => n + f.size, 0);
+  const largestIn = Math.max(0, ...inside.map((f) => f.size));
+  assert.deepEqual(
+    [vs.reserved, vs.mappedPages * 4096, vs.span, vs.freeExtents, vs.largestFree],
+    [reserved, mapped, hi - lo, inside.length, largestIn],
+  );
+  assert.equal(vs.fragmentation, freeIn === 0 ? 0 : 1 - largestIn / freeIn);
+  assert.equal(vs.pooledAreas, (v.pooled ?? []).length);
+  const sub = (n: string) => summary.subsystems.find((x) => x.name === n)!;
+  assert.deepEqual([sub('vmalloc').size, sub('vmalloc').used], [reserved, mapped]);
+  assert.equal(sub('dmapool').fragmentation, null, 'a dmapool has no fragmentation');
+  const space = model.tables.find((t) => t.title === 'vmalloc space')!;
+  const col = (t: typeof space, h: string) => t.rows[0]![t.header.indexOf(h)];
+  assert.equal(col(space, 'mapped pages'), String(mapped / 4096), 'the two tables agree');
+  const useOf = (used: number, size: number) =>
+    `${(Math.round((size === 0 ? 0 : used / size) * 1000) / 10).toFixed(1)}%`;
+  const subs = model.tables.find((t) => t.title === 'subsystems')!;
+  for (const row of subs.rows) {
+    const x = sub(row[0]!);
+    assert.equal(row[subs.header.indexOf('use')], useOf(x.used, x.size), `${x.name}: use`);
+  }
+  const dt = model.tables.find((t) => t.title === 'dmapools');
+  summary.dmapools.forEach((d, i) => {
+    assert.equal(dt!.rows[i]![dt!.header.indexOf('use')], useOf(d.used, d.size), d.id);
+  });
+}
+
 test('the small mix: the summary agrees with the model and the kernel', () => {
-  checkAgreement(run(smallMix()));
+  const r = run(smallMix());
+  checkAgreement(r);
+  checkIndependent(r);
 });
 
 test('the built-in scenario fails, fragments, purges and flushes, and its summary agrees', () => {
   const r = runScenario(loadScenario(defaultScenarioPath(), '/'), { command: 'kmem' });
   checkAgreement(r);
+  checkIndependent(r);
+  assert.ok(r.summary.vmalloc.pooledAreas > 0, '4 CPUs: areas are kept in the vmap node pools');
+  assert.ok(r.model.vmalloc!.areas.some((a) => a.kind === 'ioremap'));
+  assert.ok(r.summary.vmalloc.fragmentation > 0.01, 'measured over the span, not 32 TiB');
   const s = r.summary;
   assert.ok(s.steps >= 100000);
   assert.ok(s.subsystems.every((x) => x.size > 0 && x.used > 0));
@@ -206,4 +297,21 @@ test('the built-in scenario fails, fragments, purges and flushes, and its summar
   assert.ok(r.model.vmalloc!.areas.some((a) => a.kind === 'vm_map_ram'));
   assert.ok(r.model.vmalloc!.areas.some((a) => a.kind === 'ioremap'));
   assert.ok(r.model.dmapools.some((d) => d.boundary > 0));
+});
+
+test('sampleEvery is raised so a run keeps at most MAX_TIME_SAMPLES samples', () => {
+  assert.equal(effectiveSampleEvery(1, 1000), 1);
+  assert.equal(effectiveSampleEvery(100, 3000), 100);
+  assert.equal(effectiveSampleEvery(1, 200_000), Math.ceil(200_000 / (MAX_TIME_SAMPLES - 2)));
+  const doc = JSON.parse(smallMix()) as {
+    workload: { sampleEvery: number; mix: { steps: number } };
+  };
+  doc.workload.sampleEvery = 1;
+  doc.workload.mix.steps = 20_000;
+  const r = run(JSON.stringify(doc));
+  const t = r.model.time!;
+  assert.ok(t.steps.length <= MAX_TIME_SAMPLES, `${t.steps.length} samples`);
+  assert.ok(t.steps.length > MAX_TIME_SAMPLES / 2, 'but not far fewer');
+  assert.equal(t.steps[0], 0);
+  assert.equal(t.steps[t.steps.length - 1], 20_000);
 });

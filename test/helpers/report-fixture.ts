@@ -2,7 +2,7 @@
 /*
  * Hand-built report models for the renderer's tests: a small but complete one (two
  * genpools, one with two chunks and several owners; a dmapool; a vmalloc space with every
- * area kind, guard pages, lazy areas and a vmap block; series; TLB flushes; two replay
+ * area kind, guard pages, lazy areas, pooled areas and a vmap block; series; TLB flushes; two replay
  * panels; a log; files) and a large one for the shape bounds.
  *
  * Kernel: none (kmem's report).
@@ -79,9 +79,14 @@ function vmallocFixture(): VmallocModel {
     { start: VM_START + 6 * MiB, size: 4 * PAGE },
     { start: VM_START + 6 * MiB + 64 * KiB, size: 2 * PAGE },
   ];
+  const pooled = [
+    { start: VM_START + 7 * MiB, size: 2 * PAGE },
+    { start: VM_START + 7 * MiB + 2 * PAGE, size: 5 * PAGE },
+  ];
   const busy = [
     ...areas.map((a) => [a.start, a.size] as const),
     ...lazy.map((l) => [l.start, l.size] as const),
+    ...pooled.map((p) => [p.start, p.size] as const),
   ];
   busy.sort((a, b) => a[0] - b[0]);
   const free: { start: number; size: number }[] = [];
@@ -102,7 +107,7 @@ function vmallocFixture(): VmallocModel {
       dirtyMax: 12,
     },
   ];
-  return { start: VM_START, end: VM_END, areas, lazy, blocks, free };
+  return { start: VM_START, end: VM_END, areas, lazy, blocks, free, pooled };
 }
 
 function seriesOf(
@@ -172,7 +177,8 @@ function replayPanel(algo: 'first-fit' | 'best-fit'): ReplayPanelModel {
   const total = free.reduce((n, [, k]) => n + k, 0);
   const largest = free.reduce((n, [, k]) => Math.max(n, k), 0);
   const fragmentation = total === 0 ? 0 : 1 - largest / total;
-  return { algo, order: 5, span, steps: 100, lives, failures, fragmentation, peak };
+  const pools = [{ name: 'sram', free: total, largestFree: largest, fragmentation }];
+  return { algo, order: 5, span, steps: 100, lives, failures, pools, peak };
 }
 
 function replayFixture(): ReplayPanelModel[] {

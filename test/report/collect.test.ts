@@ -23,6 +23,7 @@ import {
   freeBlocks,
 } from '../../src/report/collect/dmapool.js';
 import { collectVmalloc } from '../../src/report/collect/vmalloc.js';
+import type { VmallocModel } from '../../src/report/model.js';
 import { collectFiles, collectLog, knownFiles } from '../../src/report/collect/files.js';
 
 const BASE = 0xc90000200000;
@@ -111,6 +112,46 @@ test('dmapool: blocks in use come from the free list in memory, boundaries respe
   assert.equal(collectDmapool(m, whole, { align: 4096, failures: 0 }).boundary, 0);
 });
 
+/** Busy, lazy, pooled areas and free extents tile [start, end) exactly. */
+function assertTiles(model: VmallocModel): void {
+  const all = [...model.areas, ...model.lazy, ...(model.pooled ?? []), ...model.free].sort(
+    (x, y) => x.start - y.start,
+  );
+  let at = model.start;
+  for (const x of all) {
+    assert.equal(x.start, at, 'no gap and no overlap');
+    at += x.size;
+  }
+  assert.equal(at, model.end);
+}
+
+test('vmalloc with 4 CPUs: purged areas kept in the vmap nodes` pools are collected as pooled', () => {
+  const m = new Machine({ memory: '256M', cpus: 4 });
+  const k = m.kernel;
+  const sizes = [4096, 8192, 3 * 4096, 4096, 16384];
+  const addrs = sizes.map((size) => k.vmalloc(size));
+  const keep = k.vmalloc(4096);
+  for (const a of addrs) k.vfree(a);
+  const lazy = collectVmalloc(m);
+  assert.equal(lazy.lazy.length + lazy.pooled!.length, sizes.length);
+  assertTiles(lazy);
+  k.vm_unmap_aliases();
+  const model = collectVmalloc(m);
+  assert.deepEqual(model.lazy, []);
+  assert.deepEqual(
+    model.pooled,
+    addrs.map((start, i) => ({ start, size: sizes[i]! + 4096 })),
+    'every purged area is in a pool, with its guard page, in address order',
+  );
+  assert.ok(model.areas.some((x) => x.start === keep));
+  assertTiles(model);
+  const again = k.vmalloc(8192);
+  assert.equal(again, addrs[1], 'a request of the same size class reuses the pooled area');
+  const after = collectVmalloc(m);
+  assert.equal(after.pooled!.length, sizes.length - 1);
+  assertTiles(after);
+});
+
 test('vmalloc: areas by kind, lazy areas, vmap blocks; with free extents they tile the range', () => {
   const m = new Machine({ memory: '256M', cpus: 1 });
   const k = m.kernel;
@@ -138,13 +179,8 @@ test('vmalloc: areas by kind, lazy areas, vmap blocks; with free extents they ti
   assert.deepEqual(model.lazy, [{ start: gone, size: 16384 + 4096 }]);
   assert.equal(model.blocks.length, 1);
   assert.equal(model.blocks[0]!.usedPages, 4);
-  const all = [...model.areas, ...model.lazy, ...model.free].sort((x, y) => x.start - y.start);
-  let at = model.start;
-  for (const x of all) {
-    assert.equal(x.start, at, 'no gap and no overlap');
-    at += x.size;
-  }
-  assert.equal(at, model.end);
+  assert.deepEqual(model.pooled, [], 'one vmap node: no pools');
+  assertTiles(model);
   k.vm_unmap_ram(a, 4);
   const dirty = collectVmalloc(m).blocks[0]!;
   assert.deepEqual([dirty.usedPages, dirty.dirtyMin, dirty.dirtyMax], [0, 0, 4]);

@@ -13,8 +13,8 @@
  * A golden is never taken on trust: before comparing, the recorded model itself is checked
  * against the rules the spec gives (genpool avail + allocated == size, runs disjoint and
  * inside their chunk, the largest free run really the largest gap; a dmapool's blocks in use
- * within its pages; vmalloc areas, lazy areas and free extents disjoint and inside the
- * range). To record new goldens after an intended change: KMEM_UPDATE_GOLDEN=1 npm test,
+ * within its pages; vmalloc areas, lazy areas, pooled areas and free extents tiling the
+ * range exactly). To record new goldens after an intended change: KMEM_UPDATE_GOLDEN=1 npm test,
  * then read the diff.
  */
 
@@ -74,17 +74,18 @@ function checkGenpool(p: GenpoolModel): void {
   }
 }
 
-/** Areas, lazy areas and free extents: disjoint, inside [start, end). */
+/** Busy, lazy and pooled areas and free extents tile [start, end) exactly. */
 function checkVmalloc(v: VmallocModel): void {
-  const spans = [...v.areas, ...v.lazy, ...v.free]
+  const spans = [...v.areas, ...v.lazy, ...(v.pooled ?? []), ...v.free]
     .map((a) => [a.start, a.start + a.size] as const)
     .sort((a, b) => a[0] - b[0]);
   let end = v.start;
   for (const [s, e] of spans) {
     assert.ok(s >= end, `vmalloc: spans overlap at ${s.toString(16)}`);
-    assert.ok(e <= v.end, `vmalloc: a span passes the range's end`);
+    assert.equal(s, end, `vmalloc: nothing covers ${end.toString(16)}-${s.toString(16)}`);
     end = e;
   }
+  assert.equal(end, v.end, 'vmalloc: the spans end where the range ends');
 }
 
 /** The checks of the file header on a whole model. */

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderHtml, type ReportModel } from '../../src/report/index.js';
-import { kindColour, reportOwnerColours } from '../../src/report/render/colours.js';
+import { kindColour, POOLED_COLOUR, reportOwnerColours } from '../../src/report/render/colours.js';
 import { CHUNK_BAR_WIDTH, renderChunkMap } from '../../src/report/render/genpool-map.js';
 import { MAX_DMA_PAGES_DRAWN, renderDmapoolMap } from '../../src/report/render/dmapool-map.js';
 import {
@@ -140,7 +140,7 @@ test('a dmapool with many pages draws the first ones and says how many are left'
   );
 });
 
-test('the vmalloc map draws every area by kind, guard pages, lazy areas and blocks', () => {
+test('the vmalloc map draws every area by kind, guard pages, lazy and pooled areas, blocks', () => {
   const model = reportFixture();
   const vm = model.vmalloc!;
   const [svg] = svgBlocks(renderHtml(model), 'kmem-vmalloc-map');
@@ -160,6 +160,15 @@ test('the vmalloc map draws every area by kind, guard pages, lazy areas and bloc
     elements(svg, 'rect', 'kmem-vm-lazy').map((e) => numAttr(e, 'data-start')),
     vm.lazy.map((l) => l.start),
   );
+  const pooled = elements(svg, 'rect', 'kmem-vm-pooled');
+  assert.deepEqual(
+    pooled.map((e) => [numAttr(e, 'data-start'), numAttr(e, 'data-size')]),
+    vm.pooled!.map((p) => [p.start, p.size]),
+  );
+  for (const e of pooled) assert.equal(e.attrs['fill'], POOLED_COLOUR);
+  const html = renderHtml(model);
+  assert.match(html, /pooled for reuse \(vmap node pools\)/, 'the legend names them');
+  assert.match(html, /2 pooled for reuse in the vmap nodes \(28 KiB\)/);
   const block = elements(svg, 'rect', 'kmem-vmap-block');
   assert.equal(block.length, 1);
   assert.equal(numAttr(block[0]!, 'data-dirty-min'), 4);
@@ -186,7 +195,7 @@ test('the vmalloc axis is compressed: increasing, min widths, long gaps as break
   assert.ok(breaks.every((p) => p.x1 - p.x0 <= 30.01));
   const [svg] = svgBlocks(renderHtml(reportFixture()), 'kmem-vmalloc-map');
   assert.match(svg!, /class="kmem-vm-break"[^>]*data-size="\d+"/);
-  assert.match(svg!, /≈32 TiB/);
+  assert.match(svg!, /≈32.0 TiB/, 'a gap just under 32 TiB: one decimal, not exact');
 });
 
 test('an empty vmalloc space says none instead of drawing', () => {
@@ -253,7 +262,8 @@ test('the replay panels stand side by side with fragmentation, peak and failures
   model.replay.forEach((p, i) => {
     const svg = panels[i]!;
     assert.match(svg, new RegExp(`data-algo="${p.algo}"`));
-    assert.match(svg, new RegExp(`fragmentation ${(p.fragmentation * 100).toFixed(1)}%`));
+    const frag = p.pools[0]!.fragmentation;
+    assert.match(svg, new RegExp(`fragmentation ${(frag * 100).toFixed(1)}%`));
     assert.equal(count(svg, /class="kmem-life"/g), p.lives.length);
     const ticks = elements(svg, 'g', 'kmem-replay-failure');
     assert.equal(

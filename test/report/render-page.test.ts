@@ -17,7 +17,14 @@ import {
   reportOwnerColours,
 } from '../../src/report/render/colours.js';
 import { CHUNK_BAR_WIDTH } from '../../src/report/render/genpool-map.js';
-import { MAX_LIVES_DRAWN } from '../../src/report/render/replay-view.js';
+import { livesToDraw, MAX_LIVES_DRAWN } from '../../src/report/render/replay-view.js';
+import {
+  islandModel,
+  MAX_ISLAND_LIVES,
+  MAX_ISLAND_RUNS,
+  MAX_ISLAND_SAMPLES,
+  thinIndexes,
+} from '../../src/report/render/island.js';
 import { MAX_FLUSH_MARKS } from '../../src/report/render/plots.js';
 import { bigReportFixture, reportFixture } from '../helpers/report-fixture.js';
 import { count, dataIsland, elements, svgBlocks } from './render-helpers.js';
@@ -163,6 +170,36 @@ test('a large model stays within a bounded number of shapes', () => {
   assert.ok(points <= 2 * 1100, `a 100k-sample series drew ${points} points`);
   const shapes = count(html, /<(rect|circle|polyline|path|line)\b/g);
   assert.ok(shapes < 30_000, `the whole page has ${shapes} shapes`);
+});
+
+test('a huge model: the island is thinned within its limits and the page says so', () => {
+  const model = bigReportFixture(100_000, 2_000, 200_000);
+  const full = JSON.stringify(model).length;
+  const html = renderHtml(model);
+  const island = dataIsland(html) as ReportModel & { truncated?: string[] };
+  assert.equal(island.replay[0]!.lives.length, MAX_ISLAND_LIVES);
+  const drawn = livesToDraw(model.replay[0]!).map((i) => model.replay[0]!.lives[i]);
+  assert.deepEqual(island.replay[0]!.lives, drawn, 'the island keeps the lives drawn');
+  const t = island.time!;
+  assert.ok(t.steps.length <= MAX_ISLAND_SAMPLES, `${t.steps.length} samples`);
+  assert.equal(t.steps[t.steps.length - 1], model.time!.steps[model.time!.steps.length - 1]);
+  for (const s of t.series) assert.equal(s.values.length, t.steps.length);
+  assert.equal(island.genpools[0]!.chunks[0]!.runs.length, MAX_ISLAND_RUNS);
+  assert.equal(island.truncated!.length, 3, island.truncated!.join('\n'));
+  assert.match(island.truncated![0]!, /^replay\[0\] \(first-fit\/5\)\.lives: 4000 of 200000 kept/);
+  assert.match(html, /<div class="kmem-note" id="kmem-truncated">/);
+  assert.match(html, /time\.steps and every series: \d+ of 100000 samples kept/);
+  assert.ok(html.length < full / 4, `page ${html.length} bytes, model ${full}`);
+  assert.deepEqual(islandModel(reportFixture()), reportFixture(), 'a small model is not touched');
+  assert.doesNotMatch(renderHtml(reportFixture()), /kmem-truncated/);
+});
+
+test('thinIndexes keeps at most max indexes, evenly, the last included', () => {
+  assert.deepEqual(thinIndexes(5, 10), [0, 1, 2, 3, 4]);
+  assert.deepEqual(thinIndexes(10, 4), [0, 4, 8, 9]);
+  const k = thinIndexes(100_001, 2000);
+  assert.ok(k.length <= 2000);
+  assert.equal(k[k.length - 1], 100_000);
 });
 
 test('owner colours are stable per name and distinct within a report', () => {

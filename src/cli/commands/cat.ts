@@ -11,6 +11,7 @@ import { FileNotFound } from '../../machine/files.js';
 import { knownFiles } from '../../report/collect/files.js';
 import { COMMON_OPTIONS, EXIT_ERROR, EXIT_OK, parseCommandArgs, usageError } from '../args.js';
 import type { CliContext, Command } from '../command.js';
+import { printable } from '../input-file.js';
 import { runRequested, scenarioFailure, seedOption } from '../scenario/command-support.js';
 import type { RunResult } from '../scenario/run-scenario.js';
 
@@ -48,6 +49,30 @@ interface CatValues {
   seed?: string;
 }
 
+/**
+ * Check the form of a `kmem cat` path before the scenario runs, and normalise it as the
+ * kernel's path walk would: `//proc//meminfo` → `/proc/meminfo`, a trailing slash and `.`
+ * dropped, `..` taking one directory off (never above `/`).
+ * @returns `{ path }` normalised, or `{ problem }` for an empty, relative or unprintable
+ *   path.
+ */
+export function catPath(given: string): { readonly path: string } | { readonly problem: string } {
+  if (given === '') return { problem: 'the path is empty (e.g. /proc/vmallocinfo)' };
+  if (/[^\x21-\x7e]/.test(given)) {
+    return { problem: `'${given}': a simulated file's path has no spaces or control characters` };
+  }
+  if (!given.startsWith('/')) {
+    return { problem: `'${given}' is not an absolute path (e.g. /proc/vmallocinfo)` };
+  }
+  const parts: string[] = [];
+  for (const part of given.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return { path: `/${parts.join('/')}` };
+}
+
 /** The `cat` command. */
 export const catCommand: Command = {
   name: 'cat',
@@ -57,9 +82,12 @@ export const catCommand: Command = {
     const parsed = parseCommandArgs<CatValues>(argv, OPTIONS, ctx.out, catCommand, 1);
     if (!parsed.ok) return parsed.code;
     const v = parsed.values;
-    const path = parsed.positionals[0];
-    if (path === undefined)
+    const given = parsed.positionals[0];
+    if (given === undefined)
       return usageError(ctx.out, USAGE, 'which file? (e.g. /proc/vmallocinfo)', 'cat');
+    const form = catPath(given);
+    if ('problem' in form) return usageError(ctx.out, USAGE, form.problem, 'cat');
+    const path = form.path;
     const seedArg = seedOption(v.seed, ctx.out, USAGE, 'cat');
     if ('code' in seedArg) return seedArg.code;
     const seed = seedArg.seed;
@@ -79,7 +107,8 @@ export const catCommand: Command = {
       text = r.world.m.readFile(path);
     } catch (err) {
       if (!(err instanceof FileNotFound)) throw err;
-      ctx.out.error(`kmem: ${path}: no such file (there are: ${knownFiles(r.world.m).join(', ')})`);
+      const there = knownFiles(r.world.m).join(', ');
+      ctx.out.error(`kmem: ${printable(path)}: no such file (there are: ${there})`);
       return EXIT_ERROR;
     }
     if (v.json === true) ctx.out.print(JSON.stringify({ path, text }, null, 2));

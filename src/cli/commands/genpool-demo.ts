@@ -401,7 +401,11 @@ function summarize(scene: Scene, c: GenPoolChunk): ChunkSummary {
   };
 }
 
-/** Run the scenario on a new machine and return what happened. */
+/**
+ * Run the scenario on a new machine.
+ * @returns what happened, call by call (the WARN and the BUG it provokes are in it, never
+ *   thrown).
+ */
 export function runGenpoolDemo(): GenpoolDemo {
   const { scene, events: setup } = setUp();
   const { events: allocations, usb } = drivers(scene);
@@ -477,7 +481,10 @@ export function printGenpoolDemo(demo: GenpoolDemo, out: Output): void {
   for (const line of demo.dmesg) out.print(`  ${line}`);
 }
 
-/** Return the scenario as plain JSON-serialisable data. */
+/**
+ * The scenario as plain JSON-serialisable data.
+ * @returns a new object (never fails).
+ */
 export function genpoolDemoJson(demo: GenpoolDemo): object {
   return {
     command: 'genpool',

@@ -12,7 +12,6 @@
  * (`kmem: <file>:<line>: <problem>`).
  */
 
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseKaddr } from '../../machine/layout.js';
 import {
@@ -25,6 +24,7 @@ import {
   usageError,
 } from '../args.js';
 import type { CliContext, Command } from '../command.js';
+import { InputFileError, printable, readInputFile } from '../input-file.js';
 import { Progress } from '../progress.js';
 import { algoName, REPLAY_ALGOS, replayTrace, sampleSteps } from '../replay/engine.js';
 import {
@@ -36,7 +36,9 @@ import {
   type SnapshotReplay,
   type TraceReplay,
 } from '../replay/output.js';
-import { DEFAULT_REPORT, writeReport } from '../replay/report-file.js';
+import { renderHtml } from '../../report/index.js';
+import { checkReportPath, writeReportFile } from '../report-out.js';
+import { DEFAULT_REPORT } from '../replay/report-file.js';
 import { InputError, parseTrace, parseTraceNumber } from '../replay/trace.js';
 import { looksLikeVmallocinfo, parseVmallocinfo } from '../replay/vmallocinfo.js';
 import { rebuildVmallocinfo } from '../replay/vmap-rebuild.js';
@@ -121,25 +123,38 @@ interface Plan {
 /** A usage problem found while checking the options. */
 class UsageProblem extends Error {}
 
+/** The report cannot be written where --out says (found before the replay: exit 1). */
+class ReportProblem extends Error {}
+
 function list(text: string | undefined): string[] {
   return text === undefined ? [] : text.split(',').map((w) => w.trim());
 }
 
 function planOf(v: Values): Plan {
   const algos: string[] = [];
+  const given: string[] = [];
   for (const w of v.algo === undefined ? Object.keys(REPLAY_ALGOS) : list(v.algo)) {
     const name = algoName(w);
     if (name === null) {
       throw new UsageProblem(`unknown algorithm '${w}' (use first-fit, best-fit, order-align)`);
     }
-    if (!algos.includes(name)) algos.push(name);
+    const at = algos.indexOf(name);
+    if (at >= 0) {
+      const same =
+        given[at] === w ? `'${w}' is given twice` : `'${given[at]!}' and '${w}' are both ${name}`;
+      throw new UsageProblem(`--algo: ${same}; give each algorithm once`);
+    }
+    algos.push(name);
+    given.push(w);
   }
   const orders: number[] = [];
   for (const w of list(v.order)) {
     if (!/^\d+$/.test(w) || Number(w) > 40) {
       throw new UsageProblem(`--order ${w}: min_alloc_order must be an integer 0..40`);
     }
-    if (!orders.includes(Number(w))) orders.push(Number(w));
+    if (orders.includes(Number(w)))
+      throw new UsageProblem(`--order: ${Number(w)} is given twice; give each order once`);
+    orders.push(Number(w));
   }
   const tries = list(v.try).map((w) => {
     const n = parseTraceNumber(w);
@@ -157,19 +172,14 @@ function planOf(v: Values): Plan {
   return { algos, orders: orders.length === 0 ? [-1] : orders, tries, vmallocStart };
 }
 
-/** Read an input file; a failure is an InputError at line 0. */
+/** Read an input file (a regular file of at most 64 MiB); a failure is an InputError at line 0. */
 function readInput(ctx: CliContext, file: string): string {
   try {
-    return readFileSync(isAbsolute(file) ? file : resolve(ctx.cwd, file), 'utf8');
+    return readInputFile(isAbsolute(file) ? file : resolve(ctx.cwd, file));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : (code ?? String(err));
-    throw new InputError(0, `cannot read the file: ${why}`);
+    if (err instanceof InputFileError)
+      throw new InputError(0, `cannot read the file: ${err.message}`);
+    throw err;
   }
 }
 
@@ -257,8 +267,6 @@ function checkOptionUse(v: Values, hasTrace: boolean, hasSnapshot: boolean): voi
       if (v[o] !== undefined) throw new UsageProblem(`--${o} needs a vmallocinfo snapshot`);
     }
   }
-  if (v.out !== undefined && v['no-report'] === true)
-    throw new UsageProblem('--out and --no-report exclude each other');
 }
 
 function execute(
@@ -271,6 +279,16 @@ function execute(
   if (positionals.length > 1) throw new UsageProblem(`unexpected argument '${positionals[1]!}'`);
   if (positionals.length === 0 && v.vmallocinfo === undefined)
     throw new UsageProblem('missing the trace or vmallocinfo file');
+  if (v.out !== undefined && v['no-report'] === true)
+    throw new UsageProblem('--out and --no-report exclude each other');
+  let report: { path: string; shown: string } | null = null;
+  if (v['no-report'] !== true) {
+    const shown = v.out ?? DEFAULT_REPORT;
+    const check = checkReportPath(shown, ctx.cwd);
+    if (!check.ok && check.usage) throw new UsageProblem(check.problem);
+    if (!check.ok) throw new ReportProblem(check.problem);
+    report = { path: check.path, shown };
+  }
   const inputs = inputsOf(ctx, positionals[0], v);
   checkOptionUse(v, inputs.trace !== null, inputs.snapshot !== null);
   const trace =
@@ -289,13 +307,26 @@ function execute(
             tries: plan.tries,
           }),
         }));
-  let report: string | null = null;
-  if (v['no-report'] !== true) {
-    const path = v.out ?? DEFAULT_REPORT;
+  let problem: string | null = null;
+  if (report !== null) {
     const model = replayReportModel(trace, snapshot, ['kmem', 'replay', ...argv].join(' '));
-    writeReport(isAbsolute(path) ? path : resolve(ctx.cwd, path), model);
-    report = path;
+    problem = writeReportFile(report.path, report.shown, renderHtml(model));
   }
+  const written = report !== null && problem === null ? report.shown : null;
+  printResults(ctx, v, trace, snapshot, written);
+  if (problem === null) return EXIT_OK;
+  ctx.out.error(`kmem: ${problem}`);
+  return EXIT_ERROR;
+}
+
+/** Print the replay and the snapshot (text or --json), and the report's name if written. */
+function printResults(
+  ctx: CliContext,
+  v: Values,
+  trace: TraceReplay | null,
+  snapshot: SnapshotReplay | null,
+  report: string | null,
+): void {
   if (v.json === true) {
     const doc = {
       replay: trace === null ? null : traceReplayJson(trace),
@@ -303,16 +334,15 @@ function execute(
       report,
     };
     ctx.out.print(JSON.stringify(doc, null, 2));
-  } else {
-    if (trace !== null) printTraceReplay(ctx.out, trace, v.placements === true);
-    if (trace !== null && snapshot !== null) ctx.out.print('');
-    if (snapshot !== null) printSnapshot(ctx.out, snapshot);
-    if (report !== null) {
-      ctx.out.print('');
-      ctx.out.print(`report: ${report}`);
-    }
+    return;
   }
-  return EXIT_OK;
+  if (trace !== null) printTraceReplay(ctx.out, trace, v.placements === true);
+  if (trace !== null && snapshot !== null) ctx.out.print('');
+  if (snapshot !== null) printSnapshot(ctx.out, snapshot);
+  if (report !== null) {
+    ctx.out.print('');
+    ctx.out.print(`report: ${report}`);
+  }
 }
 
 /** The `replay` command. */
@@ -328,8 +358,12 @@ export const replayCommand: Command = {
     } catch (err) {
       if (err instanceof UsageProblem) return usageError(ctx.out, USAGE, err.message, 'replay');
       if (err instanceof FileInputError) {
-        ctx.out.error(`kmem: ${err.message}`);
+        ctx.out.error(`kmem: ${printable(err.message)}`);
         return EXIT_USAGE;
+      }
+      if (err instanceof ReportProblem) {
+        ctx.out.error(`kmem: ${printable(err.message)}`);
+        return EXIT_ERROR;
       }
       ctx.out.error(errorLine(err));
       return EXIT_ERROR;

@@ -8,13 +8,12 @@
  * Kernel: lib/genalloc.c, mm/dmapool.c, mm/vmalloc.c (through src/cli/scenario).
  */
 
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { renderHtml } from '../../report/index.js';
 import { COMMON_OPTIONS, EXIT_ERROR, EXIT_OK, parseCommandArgs, usageError } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { type Align, formatTable } from '../format.js';
 import type { Output } from '../out.js';
+import { checkReportPath, writeReportFile } from '../report-out.js';
 import { runRequested, scenarioFailure, seedOption } from '../scenario/command-support.js';
 import type { RunResult } from '../scenario/run-scenario.js';
 
@@ -62,12 +61,21 @@ interface RunValues {
 }
 
 /** Columns of words, aligned left; numbers align right. */
-const TEXT_COLUMNS = new Set(['pool', 'device', 'algo', 'user', 'kind', 'subsystem']);
+const TEXT_COLUMNS = new Set([
+  'pool',
+  'device',
+  'algo',
+  'user',
+  'kind',
+  'subsystem',
+  'size / used are',
+]);
 
-/** Print the summary tables and the run's heading. */
+/** Print the summary tables and the run's heading (no seed for a script: it has no effect). */
 function printSummary(r: RunResult, out: Output): void {
   const s = r.summary;
-  out.print(`kmem run: ${r.scenario.name} (seed ${r.seed}; ${s.machine}; ${s.steps} steps)`);
+  const seed = r.scenario.workload.kind === 'script' ? '' : `seed ${r.seed}; `;
+  out.print(`kmem run: ${r.scenario.name} (${seed}${s.machine}; ${s.steps} steps)`);
   if (r.scenario.description !== '') out.print(r.scenario.description);
   for (const t of r.model.tables) {
     out.print('');
@@ -97,6 +105,17 @@ export const runCommand: Command = {
     if (v.out !== undefined && v['no-report'] === true) {
       return usageError(ctx.out, USAGE, '--out and --no-report cannot go together', 'run');
     }
+    let report: { path: string; shown: string } | null = null;
+    if (v['no-report'] !== true) {
+      const shown = v.out ?? DEFAULT_REPORT;
+      const check = checkReportPath(shown, ctx.cwd);
+      if (!check.ok && check.usage) return usageError(ctx.out, USAGE, check.problem, 'run');
+      if (!check.ok) {
+        ctx.out.error(`kmem: ${check.problem}`);
+        return EXIT_ERROR;
+      }
+      report = { path: check.path, shown };
+    }
     const file = parsed.positionals[0] ?? null;
     let result: RunResult;
     try {
@@ -109,30 +128,31 @@ export const runCommand: Command = {
     } catch (err) {
       return scenarioFailure(ctx.out, err);
     }
-    return finish(result, v, ctx);
+    return finish(result, v.json === true, report, ctx);
   },
 };
 
-/** Write the report and print the summary. @returns the exit status. */
-function finish(r: RunResult, v: RunValues, ctx: CliContext): number {
-  let report: string | null = null;
-  if (v['no-report'] !== true) {
-    report = v.out ?? DEFAULT_REPORT;
-    try {
-      writeFileSync(resolve(ctx.cwd, report), renderHtml(r.model));
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      ctx.out.error(
-        `kmem: error: cannot write the report ${report}: ${code ?? (err as Error).message}`,
-      );
-      return EXIT_ERROR;
-    }
+/**
+ * Write the report (checked before the run), then print the summary — also when the
+ * write failed, with the problem after it. Exported for the tests.
+ * @returns the exit status: 0, or 1 when the report could not be written.
+ */
+export function finish(
+  r: RunResult,
+  json: boolean,
+  report: { path: string; shown: string } | null,
+  ctx: CliContext,
+): number {
+  const problem =
+    report === null ? null : writeReportFile(report.path, report.shown, renderHtml(r.model));
+  const written = report !== null && problem === null ? report.shown : null;
+  if (json) {
+    ctx.out.print(JSON.stringify({ ...r.summary, report: written }, null, 2));
+  } else {
+    printSummary(r, ctx.out);
+    if (written !== null) ctx.out.print(`report: ${written}`);
   }
-  if (v.json === true) {
-    ctx.out.print(JSON.stringify({ ...r.summary, report }, null, 2));
-    return EXIT_OK;
-  }
-  printSummary(r, ctx.out);
-  if (report !== null) ctx.out.print(`report: ${report}`);
-  return EXIT_OK;
+  if (problem === null) return EXIT_OK;
+  ctx.out.error(`kmem: ${problem}`);
+  return EXIT_ERROR;
 }

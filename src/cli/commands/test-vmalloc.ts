@@ -4,7 +4,8 @@
  * src/kmods/test-vmalloc.ts) on a fresh simulated machine with module parameters written
  * as modprobe takes them, and print what the kernel logs during the run: the allocator's
  * warnings of the cases that provoke them, a "Summary:" line per worker and enabled case,
- * and "All test took worker<i>=<n> cycles". --json gives the per-case results.
+ * and "All test took worker<i>=<n> cycles". --json gives the per-case results. --seed
+ * seeds the module's random numbers (testVmalloc's `seed`).
  *
  * Kernel: lib/test_vmalloc.c (module_param: nr_threads, test_loop_count,
  * test_repeat_count, run_test_mask, sequential_test_order, nr_pages, use_huge) and the
@@ -17,6 +18,7 @@
  * expected failure, align_shift_alloc_test's, counts as xfailed and does not).
  */
 
+import { WORKLOAD_SEED } from '../../base/rng.js';
 import { TWO_POW_32 } from '../../base/units.js';
 import {
   initTestConfiguration,
@@ -36,9 +38,10 @@ import {
 } from '../args.js';
 import type { Command, CliContext } from '../command.js';
 import { Progress } from '../progress.js';
+import { seedOption } from '../scenario/command-support.js';
 
 const USAGE =
-  'usage: kmem test-vmalloc [param=value ...] [--cpus <n>] [--memory <size>] [--json] [--quiet]';
+  'usage: kmem test-vmalloc [param=value ...] [--cpus <n>] [--memory <size>] [--seed N] [--json] [--quiet]';
 
 const HELP = `${USAGE}
 
@@ -63,6 +66,11 @@ ${TEST_CASE_ARRAY.map((d, i) => `  ${String(i).padStart(2)}  0x${(1 << i).toStri
 Options:
   --cpus <n>       online CPUs of the machine; worker i runs on CPU i % n (default 1)
   --memory <size>  its RAM, as 512M or 4G (default 2G)
+  --seed N         seed of the module's random numbers (get_random_u32 and friends):
+                   the shuffled case order (--json's "order") and the random sizes and
+                   alignments, 1..4294967295 (default ${WORKLOAD_SEED}); the same seed
+                   gives the same results, timings aside. The Summary lines are printed
+                   in case order whatever the seed.
   --json           print the configuration and each worker's per-case results
   -q, --quiet      no progress bar
   -h, --help       print this help and exit
@@ -73,6 +81,7 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   cpus: { type: 'string' },
   memory: { type: 'string' },
+  seed: { type: 'string' },
 } as const;
 
 interface Values {
@@ -81,6 +90,7 @@ interface Values {
   quiet?: boolean;
   cpus?: string;
   memory?: string;
+  seed?: string;
 }
 
 /** The type of each module parameter, as its module_param declares it. */
@@ -107,13 +117,17 @@ export const testVmallocCommand: Command = {
     if (!parsed.ok) return parsed.code;
     const params = parseModuleParams(parsed.positionals);
     if (typeof params === 'string') return usageError(ctx.out, USAGE, params, 'test-vmalloc');
+    const seedArg = seedOption(parsed.values.seed, ctx.out, USAGE, 'test-vmalloc');
+    if ('code' in seedArg) return seedArg.code;
+    const seed = seedArg.seed ?? WORKLOAD_SEED;
     const machine = makeMachine(parsed.values);
     if (typeof machine === 'string') return usageError(ctx.out, USAGE, machine, 'test-vmalloc');
     try {
       const logStart = machine.dmesg().length;
-      const r = runWithProgress(machine, params, ctx, parsed.values.quiet === true);
+      const r = runWithProgress(machine, { ...params, seed }, ctx, parsed.values.quiet === true);
       const log = machine.dmesg().slice(logStart);
-      if (parsed.values.json === true) ctx.out.print(JSON.stringify(resultJson(r, log), null, 2));
+      if (parsed.values.json === true)
+        ctx.out.print(JSON.stringify(resultJson(r, seed, log), null, 2));
       else for (const line of log) ctx.out.print(line);
       const failed = r.workers.reduce(
         (n, w) => n + w.data.reduce((f, d) => f + d.test_failed, 0),
@@ -209,7 +223,7 @@ function makeMachine(v: Values): Machine | string {
  */
 function runWithProgress(
   m: Machine,
-  params: TestVmallocParams,
+  params: TestVmallocParams & { readonly seed: number },
   ctx: CliContext,
   quiet: boolean,
 ): TestVmallocResult {
@@ -247,11 +261,12 @@ function runWithProgress(
 }
 
 /** The --json document: the configuration, each worker's enabled cases, the log. */
-function resultJson(r: TestVmallocResult, log: readonly string[]): object {
+function resultJson(r: TestVmallocResult, seed: number, log: readonly string[]): object {
   const mask = r.config.run_test_mask;
   return {
     module: 'test_vmalloc',
     ret: r.ret,
+    seed,
     config: r.config,
     workers: r.workers.map((w) => ({
       worker: w.worker,

@@ -26,8 +26,10 @@
  * Invariants (checked by the tests against an independent oracle):
  *   R1: used == sum over live allocations of ceil(size / granule) * granule
  *       == gen_pool_size - gen_pool_avail, at every step; peak == max used.
- *   R2: fragmentation == 0 when nothing is free, else 1 - largestFree / free, where free
- *       counts whole free granules (not avail, which also counts a chunk's unusable tail).
+ *   R2: per pool, fragmentation == 0 when nothing is free, else 1 - largestFree / free, where
+ *       free counts whole free granules (not avail, which also counts a chunk's unusable
+ *       tail) and largestFree is that pool's own largest run: a run of one pool cannot serve
+ *       a request to another, so pools are never mixed in one figure.
  */
 
 import { findNextBit, findNextZeroBit } from '../../bitmap/bitmap.js';
@@ -77,6 +79,10 @@ export interface PoolEnd {
   /** gen_pool_avail and gen_pool_size. */
   readonly avail: number;
   readonly size: number;
+  /** Whole free granules in bytes, this pool's largest free run in bytes, and R2. */
+  readonly free: number;
+  readonly largestFree: number;
+  readonly fragmentation: number;
 }
 
 /** The replay of a trace with one algorithm and one min_alloc_order. */
@@ -94,18 +100,16 @@ export interface PanelResult {
   /** Peak bytes in use (R1), and bytes in use at the end. */
   readonly peak: number;
   readonly used: number;
-  /** Whole free granules in bytes, the largest free run in bytes, and R2 at the end. */
-  readonly free: number;
-  readonly largestFree: number;
-  readonly fragmentation: number;
   /** gen_pool_avail summed over the pools at the end. */
   readonly avail: number;
+  /** Each pool at the end, with its own free bytes, largest free run and fragmentation. */
   readonly pools: readonly PoolEnd[];
   /** The report's time × address panel. */
   readonly panel: ReplayPanelModel;
-  /** Bytes in use and largest free run (bytes) at each sample step. */
+  /** Bytes in use (all pools) at each sample step. */
   readonly usedSamples: readonly number[];
-  readonly largestSamples: readonly number[];
+  /** Per pool (trace order), its largest free run (bytes) at each sample step. */
+  readonly largestSamples: readonly (readonly number[])[];
 }
 
 /** Options of {@link replayTrace}. */
@@ -172,16 +176,15 @@ export function chunkFreeRuns(
   return { free: free * unit, largest: largest * unit, largestAt: largestAt * unit };
 }
 
-function poolsFree(pools: readonly GenPool[]): { free: number; largest: number } {
+/** One pool's whole free granules and its largest free run, in bytes. */
+function poolFree(gp: GenPool): { free: number; largest: number } {
   let free = 0;
   let largest = 0;
-  for (const gp of pools) {
-    const unit = 2 ** gp.minAllocOrder;
-    for (const c of gp.chunks) {
-      const r = chunkFreeRuns(c, unit);
-      free += r.free;
-      largest = Math.max(largest, r.largest);
-    }
+  const unit = 2 ** gp.minAllocOrder;
+  for (const c of gp.chunks) {
+    const r = chunkFreeRuns(c, unit);
+    free += r.free;
+    largest = Math.max(largest, r.largest);
   }
   return { free, largest };
 }
@@ -309,12 +312,12 @@ export function replayTrace(trace: Trace, algo: string, options: ReplayOptions =
     skippedFrees: 0,
   };
   const usedSamples: number[] = [];
-  const largestSamples: number[] = [];
+  const largestSamples: number[][] = pools.map(() => []);
   let next = 0;
   for (let i = 0; i <= trace.ops.length; i++) {
     while (next < samples.length && samples[next] === i) {
       usedSamples.push(st.used);
-      largestSamples.push(poolsFree(pools).largest);
+      pools.forEach((gp, p) => largestSamples[p]!.push(poolFree(gp).largest));
       next++;
     }
     if (i === trace.ops.length) break;
@@ -332,10 +335,9 @@ function finish(
   span: number,
   st: RunState,
   usedSamples: number[],
-  largestSamples: number[],
+  largestSamples: number[][],
 ): PanelResult {
-  const { free, largest } = poolsFree(pools);
-  const fragmentation = free === 0 ? 0 : 1 - largest / free;
+  const ends = pools.map((gp, p) => poolEnd(trace, gp, p, st));
   const lives: LifeModel[] = st.lives.map((l) => ({
     offset: l.offset,
     size: l.size,
@@ -351,7 +353,12 @@ function finish(
     steps: trace.ops.length,
     lives,
     failures: st.failures,
-    fragmentation,
+    pools: ends.map((e) => ({
+      name: e.name,
+      free: e.free,
+      largestFree: e.largestFree,
+      fragmentation: e.fragmentation,
+    })),
     peak: st.peak,
   };
   return {
@@ -363,11 +370,8 @@ function finish(
     skippedFrees: st.skippedFrees,
     peak: st.peak,
     used: st.used,
-    free,
-    largestFree: largest,
-    fragmentation,
     avail: pools.reduce((n, gp) => n + gp.avail(), 0),
-    pools: pools.map((gp, p) => poolEnd(trace, gp, p, st)),
+    pools: ends,
     panel,
     usedSamples,
     largestSamples,
@@ -392,6 +396,7 @@ function poolEnd(trace: Trace, gp: GenPool, p: number, st: RunState): PoolEnd {
       largestFree: { offset: r.largestAt, size: r.largest },
     };
   });
+  const { free, largest } = poolFree(gp);
   return {
     name: trace.pools[p]!.name,
     order: gp.minAllocOrder,
@@ -399,6 +404,9 @@ function poolEnd(trace: Trace, gp: GenPool, p: number, st: RunState): PoolEnd {
     failures: st.poolFailures[p]!,
     avail: gp.avail(),
     size: gp.size(),
+    free,
+    largestFree: largest,
+    fragmentation: free === 0 ? 0 : 1 - largest / free,
   };
 }
 

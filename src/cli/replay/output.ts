@@ -15,7 +15,7 @@
 import { hex } from '../../base/units.js';
 import { kaddr } from '../../machine/layout.js';
 import type { GenpoolModel, ReportModel, SeriesModel, TableModel } from '../../report/model.js';
-import { formatPercent, formatTable } from '../format.js';
+import { formatBytes, formatPercent, formatTable } from '../format.js';
 import type { Output } from '../out.js';
 import type { PanelResult } from './engine.js';
 import type { Trace, TraceAlloc } from './trace.js';
@@ -37,20 +37,11 @@ export interface SnapshotReplay {
 }
 
 /**
- * Format a byte count with a binary unit up to TiB (`1.5 MiB`, `32 TiB`).
+ * Format a byte count with a binary unit up to TiB (`1.5 MiB`, `32 TiB`): the report's
+ * formatBytes, kmem's one byte formatter.
  * @returns the text (never fails).
  */
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${n} B`;
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]!}`;
-}
+export const bytes: (n: number) => string = formatBytes;
 
 /**
  * Return the label of a panel: `best-fit/5`.
@@ -76,7 +67,9 @@ function poolAddr(a: number): string {
 // ── Trace replay ─────────────────────────────────────────────────────────────
 
 /**
- * Build the comparison table: one row per panel.
+ * Build the comparison table: one row per panel and pool. The panel's own figures (allocs,
+ * failures, peak) are on its first pool's row; free, largest free run, end fragmentation
+ * and avail are each pool's own (a run of one pool cannot serve another's request).
  * @returns the table (never fails).
  */
 export function comparisonTable(r: TraceReplay): TableModel {
@@ -86,20 +79,29 @@ export function comparisonTable(r: TraceReplay): TableModel {
     'allocs',
     'failures',
     'peak',
-    'end frag',
+    'pool',
+    'free',
     'largest free',
+    'end frag',
     'avail',
   ];
-  const rows = r.panels.map((p) => [
-    p.algo,
-    String(p.panel.order),
-    String(p.allocs),
-    String(p.failures),
-    bytes(p.peak),
-    formatPercent(p.fragmentation),
-    bytes(p.largestFree),
-    bytes(p.avail),
-  ]);
+  const rows: string[][] = [];
+  for (const p of r.panels) {
+    p.pools.forEach((pool, i) => {
+      const panel =
+        i === 0
+          ? [p.algo, String(p.panel.order), String(p.allocs), String(p.failures), bytes(p.peak)]
+          : ['', '', '', '', ''];
+      rows.push([
+        ...panel,
+        pool.name,
+        bytes(pool.free),
+        bytes(pool.largestFree),
+        formatPercent(pool.fragmentation),
+        bytes(pool.avail),
+      ]);
+    });
+  }
   return { title: 'algorithms compared', header, rows };
 }
 
@@ -199,10 +201,17 @@ export function traceReplayJson(r: TraceReplay): unknown {
       skipped_frees: p.skippedFrees,
       peak: p.peak,
       used: p.used,
-      free: p.free,
-      largest_free: p.largestFree,
-      fragmentation: p.fragmentation,
       avail: p.avail,
+      pools: p.pools.map((pool) => ({
+        name: pool.name,
+        order: pool.order,
+        failures: pool.failures,
+        size: pool.size,
+        avail: pool.avail,
+        free: pool.free,
+        largest_free: pool.largestFree,
+        fragmentation: pool.fragmentation,
+      })),
       placements: p.placements.map((a) => (a === 0 ? null : addrText(a))),
     })),
   };
@@ -236,11 +245,13 @@ function series(r: TraceReplay): SeriesModel[] {
     });
   }
   for (const p of r.panels) {
-    out.push({
-      name: `largest free ${panelLabel(p)}`,
-      group: 'largest free run',
-      unit: 'bytes',
-      values: p.largestSamples,
+    p.pools.forEach((pool, i) => {
+      out.push({
+        name: `largest free ${pool.name} ${panelLabel(p)}`,
+        group: 'largest free run (per pool)',
+        unit: 'bytes',
+        values: p.largestSamples[i]!,
+      });
     });
   }
   return out;

@@ -28,7 +28,7 @@
  *       failure value).
  */
 
-import { isPowerOfTwo } from '../../base/units.js';
+import { hex, isPowerOfTwo } from '../../base/units.js';
 import { parseKaddr } from '../../machine/layout.js';
 
 /** A problem in an input file, at a line (1-based). */
@@ -100,6 +100,8 @@ export interface Trace {
 
 /** Default chunk bases are multiples of this (so that no allocation is address 0). */
 const DEFAULT_BASE_STEP = 2 ** 32;
+/** Every chunk ends at or below this: kmem's virtual addresses are 48-bit. */
+const ADDRESS_LIMIT = 2 ** 48;
 /** The largest size or offset a trace may give (genalloc sizes are safe integers). */
 const MAX_TRACE_NUMBER = 2 ** 50;
 
@@ -209,7 +211,12 @@ function addChunk(st: ParseState, pool: TracePool, f: Map<string, string>, line:
       'base=0: genalloc returns address 0 for a failure, so no chunk may start there',
     );
   }
-  if (!Number.isSafeInteger(base + size)) throw new InputError(line, 'base + size is past 2^53');
+  if (!Number.isSafeInteger(base + size) || base + size > ADDRESS_LIMIT) {
+    throw new InputError(
+      line,
+      `chunk ${hex(base)}+${size} ends past 2^48 (kmem's 48-bit virtual address space)`,
+    );
+  }
   for (const c of pool.chunks) {
     if (base < c.base + c.size && c.base < base + size) {
       throw new InputError(

@@ -191,6 +191,12 @@ function parseLine(text: string, line: number): VmInfoEntry {
   if (tail === 'vm_map_ram')
     return { ...base, unpurged: false, kind: 'vm_map_ram', caller: '', guard: false };
   const t = parseTail(tail === '' ? [] : tail.split(/\s+/), line);
+  if (t.pages * PAGE_SIZE > size) {
+    throw new InputError(
+      line,
+      `pages=${t.pages} is more than the area holds (${size / PAGE_SIZE} pages of ${PAGE_SIZE} bytes)`,
+    );
+  }
   const kind = kindOf(t.flags, t.caller);
   return {
     line,

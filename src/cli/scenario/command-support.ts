@@ -10,6 +10,7 @@
 
 import { EXIT_ERROR, errorLine, usageError } from '../args.js';
 import type { CliContext } from '../command.js';
+import { printable } from '../input-file.js';
 import type { Output } from '../out.js';
 import { Progress } from '../progress.js';
 import { ScenarioError, SimulationError } from './errors.js';
@@ -56,7 +57,7 @@ export function seedOption(
  */
 export function scenarioFailure(out: Output, err: unknown): number {
   if (err instanceof ScenarioError || err instanceof SimulationError) {
-    out.error(`kmem: ${err.message}`);
+    out.error(`kmem: ${printable(err.message)}`);
     return err.exitCode;
   }
   out.error(errorLine(err));

@@ -104,8 +104,8 @@ export class Engine {
         add(`free ${id}`, `genpool ${id}`, 'bytes', () => genpoolFree(p.pool).free);
         add(`largest free ${id}`, `genpool ${id}`, 'bytes', () => genpoolFree(p.pool).largest);
       } else if (p.kind === 'dmapool') {
+        // no "largest free" series: any free block of a dmapool serves any request
         add(`free ${id}`, `dmapool ${id}`, 'bytes', () => dmapoolFree(m, p.pool).free);
-        add(`largest free ${id}`, `dmapool ${id}`, 'bytes', () => dmapoolFree(m, p.pool).largest);
       }
     }
     for (const id of this.world.pools.keys()) {

@@ -31,6 +31,7 @@ export function fieldError(ctx: FieldContext, path: string, problem: string): Sc
 /** A short rendering of a bad value for an error message. */
 function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   const s = JSON.stringify(v);
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }

@@ -158,8 +158,10 @@ class Reader {
     NUMBER.lastIndex = this.#i;
     const m = NUMBER.exec(this.#text);
     if (m === null) return this.fail(`bad number`);
+    const n = JSON.parse(m[0]) as number;
+    if (!Number.isFinite(n)) return this.fail(`number ${m[0]} is too large (beyond 1.8e308)`);
     this.#i += m[0].length;
-    return JSON.parse(m[0]) as number;
+    return n;
   }
 
   #object(path: string, depth: number): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Reading a scenario file: the text from disk, JSON with positions (json-source.ts), the
+ * Reading a scenario file: the text from disk (a regular file of at most 64 MiB,
+ * input-file.ts), JSON with positions (json-source.ts), the
  * checks (schema.ts), and a `dtsFile` relative to the scenario. The built-in scenario is
  * scenarios/default.json at the package root, found from this module's own URL
  * (dist/src/cli/scenario/load.js → ../../../../scenarios/default.json).
@@ -8,9 +9,9 @@
  * Kernel: none (kmem's command line).
  */
 
-import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InputFileError, readInputFile } from '../input-file.js';
 import { ScenarioError } from './errors.js';
 import { JsonSyntaxError, parseJsonDocument } from './json-source.js';
 import { checkScenario } from './schema.js';
@@ -29,18 +30,10 @@ function shownPath(path: string, cwd: string): string {
 
 function readText(path: string, shown: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readInputFile(path);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (err as Error).message;
-    throw new ScenarioError(`${shown}: ${why}`);
+    if (err instanceof InputFileError) throw new ScenarioError(`${shown}: ${err.message}`);
+    throw err;
   }
 }
 
@@ -67,7 +60,7 @@ export function parseScenario(
   return checkScenario(doc, shown, (rel) => {
     const path = resolve(baseDir, rel);
     const fileName = shownPath(path, cwd);
-    return { text: readFileSync(path, 'utf8'), fileName };
+    return { text: readInputFile(path), fileName };
   });
 }
 

@@ -6,6 +6,10 @@
  *
  * Kernel: none of its own; see setup.ts, engine.ts and src/report/collect.
  *
+ * The time series keep at most MAX_TIME_SAMPLES samples: a `sampleEvery` that would give
+ * more is raised (effectiveSampleEvery), so a long run sampled every step stays small and
+ * fast.
+ *
  * The model has no wall-clock time in it: the same scenario and seed give the same model,
  * byte for byte.
  */
@@ -23,9 +27,21 @@ import { summarize, summaryTables, type Summary } from './summary.js';
 import type { Scenario } from './types.js';
 import { type ProgressFn, runMix, runScript } from './workload.js';
 
+/** Time samples a run keeps at most: sampleEvery is raised to stay under it. */
+export const MAX_TIME_SAMPLES = 2000;
+
+/**
+ * The sampling interval a run uses: the scenario's `sampleEvery`, raised when needed so
+ * that `steps` steps give at most MAX_TIME_SAMPLES samples (step 0 and the last included).
+ * @returns the interval, at least 1.
+ */
+export function effectiveSampleEvery(sampleEvery: number, steps: number): number {
+  return Math.max(1, sampleEvery, Math.ceil(steps / (MAX_TIME_SAMPLES - 2)));
+}
+
 /** Options of {@link runScenario}. */
 export interface RunOptions {
-  /** Overrides the scenario's seed (--seed). */
+  /** Overrides the scenario's seed (--seed). A script has no randomness: its model's seed is 0. */
   readonly seed?: number;
   /** The command line that ran it, for the report. */
   readonly command: string;
@@ -82,15 +98,17 @@ export function runScenario(s: Scenario, options: RunOptions): RunResult {
   const e = new Engine(world);
   const w = s.workload;
   e.sample();
-  if (w.kind === 'script') runScript(s, e, w.ops, w.sampleEvery, progress);
-  else runMix(s, e, w.mix, seed, w.sampleEvery, progress);
+  const steps = w.kind === 'script' ? w.ops.length : w.mix.steps + (w.mix.drain ? 1 : 0);
+  const every = effectiveSampleEvery(w.sampleEvery, steps);
+  if (w.kind === 'script') runScript(s, e, w.ops, every, progress);
+  else runMix(s, e, w.mix, seed, every, progress);
   e.sample();
   const v = Vmalloc.of(world.m);
   const { genpools, dmapools } = collectPools(e);
   const base: ReportModel = {
     title: s.name,
     command: options.command,
-    seed,
+    seed: w.kind === 'script' ? 0 : seed,
     machine: machineWords(world),
     tables: [],
     genpools,

@@ -105,6 +105,12 @@ export function checkScript(
   for (let i = 0; i < list.length; i++) {
     const f = new Fields(w.ctx, childPath(w.at('script'), i), list[i]);
     const name = f.oneOf('op', OPS);
+    if (typeof f.raw('cpu') === 'string') {
+      throw f.error(
+        'cpu',
+        `expected a CPU number 0..${machine.cpus - 1} (a script op runs on one CPU; "any" is for a mix user), got ${JSON.stringify(f.raw('cpu'))}`,
+      );
+    }
     const cpu = f.int('cpu', 0, machine.cpus - 1, 0);
     if (name === 'purge' || name === 'work') {
       f.only(['op', 'cpu']);
@@ -193,8 +199,14 @@ function checkUser(f: Fields, pools: readonly PoolSpec[], machine: MachineSpec):
   const align = f.size('align', 0);
   if (align !== 0 && !isPowerOfTwo(align)) throw f.error('align', 'must be a power of two');
   let cpu: CpuSpec = 0;
-  if (f.raw('cpu') === 'any') cpu = 'any';
-  else cpu = f.int('cpu', 0, machine.cpus - 1, 0);
+  const raw = f.raw('cpu');
+  if (raw === 'any') cpu = 'any';
+  else if (typeof raw === 'string') {
+    throw f.error(
+      'cpu',
+      `expected a CPU number 0..${machine.cpus - 1} or "any", got ${JSON.stringify(raw)}`,
+    );
+  } else cpu = f.int('cpu', 0, machine.cpus - 1, 0);
   return {
     pool: pool.id,
     owner: f.str('owner', pool.id),

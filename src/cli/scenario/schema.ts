@@ -8,10 +8,12 @@
  *
  * What is checked here is what the file alone can tell: types, ranges the format sets,
  * unique pool ids, references from the workload to pools, and that a script frees only
- * what it allocated. What only the simulator can tell (whether 100 NUMA nodes fit in the
- * memory, whether a device exists in the tree) is checked when the machine is built.
+ * what it allocated. The machine's static limits (memory, nodes, CPUs) are the simulator's,
+ * checked here too so the file's line is named (exit 2); what only the simulator can tell
+ * (whether a device exists in the tree) is checked when the machine is built.
  */
 
+import { MAX_MEMORY } from '../../machine/layout.js';
 import { isPowerOfTwo } from '../../base/units.js';
 import { fieldError, Fields, type FieldContext, whereOf } from './fields.js';
 import { childPath, type JsonDocument, positionOf } from './json-source.js';
@@ -64,21 +66,46 @@ export function checkScenario(doc: JsonDocument, file: string, readDts: DtsReade
   };
 }
 
+/** The simulator's static machine limits (src/machine/machine.ts checkOptions). */
+const MIN_MEMORY = 16 * 2 ** 20;
+const MAX_NODES = 64;
+const MAX_NR_CPUS = 8192;
+
+/**
+ * The machine, checked against the simulator's static limits here, so that every
+ * impossible machine the file alone shows is a file error (exit 2, with its line): memory
+ * 16 MiB..1 TiB, nodes 1..64 of at least 16 MiB each, nrCpus 1..8192, cpus 1..nrCpus,
+ * possibleCpus cpus..nrCpus.
+ */
 function checkMachine(f: Fields): MachineSpec {
   f.only(['memory', 'nodes', 'cpus', 'possibleCpus', 'nrCpus', 'dmapoolDebug']);
-  const memory = f.has('memory') ? f.size('memory') : '4G';
-  const nrCpus = f.int('nrCpus', 1, 1_000_000, 64);
-  const cpus = f.int('cpus', 1, 1_000_000, Math.min(4, nrCpus));
+  const memory = f.has('memory') ? f.size('memory') : 4 * 2 ** 30;
+  if (memory < MIN_MEMORY || memory > MAX_MEMORY) {
+    throw f.error('memory', `${memory} bytes is outside the simulator's 16 MiB..1 TiB`);
+  }
+  const nrCpus = f.int('nrCpus', 1, MAX_NR_CPUS, 64);
+  const cpus = f.int('cpus', 1, MAX_NR_CPUS, Math.min(4, nrCpus));
+  if (cpus > nrCpus) throw f.error('cpus', `${cpus} is more than nrCpus (${nrCpus})`);
+  const nodes = f.int('nodes', 1, MAX_NODES, 1);
+  if (memory / nodes < MIN_MEMORY) {
+    throw f.error('nodes', `${nodes} nodes of ${memory} bytes leave less than 16 MiB per node`);
+  }
   const spec: MachineSpec = {
     memory,
-    nodes: f.int('nodes', 1, 1_000_000, 1),
+    nodes,
     cpus,
     nrCpus,
     dmapoolDebug: f.bool('dmapoolDebug', false),
   };
-  return f.has('possibleCpus')
-    ? { ...spec, possibleCpus: f.int('possibleCpus', 1, 1_000_000) }
-    : spec;
+  if (!f.has('possibleCpus')) return spec;
+  const possibleCpus = f.int('possibleCpus', 1, MAX_NR_CPUS);
+  if (possibleCpus < cpus || possibleCpus > nrCpus) {
+    throw f.error(
+      'possibleCpus',
+      `${possibleCpus} must be between cpus (${cpus}) and nrCpus (${nrCpus})`,
+    );
+  }
+  return { ...spec, possibleCpus };
 }
 
 function checkDts(top: Fields, readDts: DtsReader): DtsSpec | null {
@@ -92,8 +119,7 @@ function checkDts(top: Fields, readDts: DtsReader): DtsSpec | null {
     try {
       got = readDts(rel);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      const why = code === 'ENOENT' ? 'no such file' : (code ?? String(err));
+      const why = err instanceof Error ? err.message : String(err);
       throw top.error('dtsFile', `cannot read '${rel}': ${why}`);
     }
     return { text: got.text, fileName: got.fileName, ownFile: true, lineAt: () => got.fileName };

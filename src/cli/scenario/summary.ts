@@ -8,19 +8,33 @@
  * Kernel: none (kmem's command line).
  *
  * Fragmentation is 1 - largest free extent / free bytes (0 when nothing is free): for a
- * genpool the longest run of free granules over its chunks, for a dmapool the longest run
- * of adjacent free blocks in one page, for vmalloc the largest free extent of the
- * vmalloc range. A subsystem's fragmentation is its pools' weighted by their free bytes.
- * The vmalloc subsystem's size is the virtual space its busy areas reserve (guard pages
- * and vmap blocks included), its use the pages mapped in them.
+ * genpool the longest run of free granules over its chunks; for vmalloc, measured over
+ * the span in use — from the lowest to the highest end of the busy, lazy and pooled areas
+ * — as the largest free extent inside it over the free bytes inside it (the free tree's
+ * extents; the 32 TiB tail beyond the span would make it always ~0). A dmapool has no
+ * fragmentation ("-", null in JSON): it hands out one fixed block size, so any free block
+ * serves any request; its loss is page-space waste instead — page bytes no block can use
+ * because of the block size and boundary padding. The genpool subsystem's fragmentation
+ * is its pools' weighted by their free bytes.
+ *
+ * Use is used / size everywhere, the pool rows and the subsystem rows alike, with:
+ *   genpool  size = gen_pool_size, used = size - gen_pool_avail;
+ *   dmapool  size = bytes of the pool's pages, used = active blocks × block size;
+ *   vmalloc  size = address space reserved by the busy areas (guard pages and vmap blocks
+ *            included), used = bytes mapped in them: the pages of vmalloc, vmap and
+ *            vm_map_ram areas, the used pages of vmap blocks, and the whole of an ioremap
+ *            area but its guard page (it maps device memory, not pages).
+ * The subsystem table's last column says which for each row.
  */
 
+import { PAGE_SIZE } from '../../base/units.js';
 import type {
   DmapoolModel,
   GenpoolModel,
   ReportModel,
   TableModel,
   VmallocModel,
+  VmAreaModel,
 } from '../../report/model.js';
 import type { Engine } from './engine.js';
 import { formatBytes, formatPercent } from '../format.js';
@@ -51,11 +65,13 @@ export interface DmapoolSummary {
   readonly pages: number;
   readonly blocks: number;
   readonly active: number;
+  /** Blocks not in use (blocks - active). */
+  readonly freeBlocks: number;
   /** Bytes of the pool's pages, and of its blocks in use. */
   readonly size: number;
   readonly used: number;
-  readonly largestFree: number;
-  readonly fragmentation: number;
+  /** Page bytes no block can use (block size and boundary padding), over all pages. */
+  readonly waste: number;
   readonly allocs: number;
   readonly frees: number;
   readonly failures: number;
@@ -76,11 +92,22 @@ export interface VmUserSummary {
 /** The vmalloc subsystem at the end. */
 export interface VmallocSummary {
   readonly users: readonly VmUserSummary[];
+  /** Busy areas, and the address space they reserve (guard pages, vmap blocks included). */
   readonly areas: number;
-  readonly usedPages: number;
+  readonly reserved: number;
+  /** Pages mapped in the busy areas (see the file header: ioremap counts its size). */
+  readonly mappedPages: number;
+  /** Pages vmalloc allocated (nr_vmalloc_pages, /proc/meminfo's VmallocUsed). */
+  readonly vmallocPages: number;
   readonly lazyPages: number;
+  /** Areas kept in the vmap nodes' size-class pools, and their bytes. */
+  readonly pooledAreas: number;
+  readonly pooledBytes: number;
   readonly purges: number;
   readonly vmapBlocks: number;
+  /** The span in use ([lowest, highest) end of busy, lazy and pooled areas), in bytes. */
+  readonly span: number;
+  /** Free extents inside the span, the largest one, and the fragmentation over the span. */
   readonly freeExtents: number;
   readonly largestFree: number;
   readonly fragmentation: number;
@@ -91,8 +118,11 @@ export interface SubsystemSummary {
   readonly name: 'genpool' | 'dmapool' | 'vmalloc';
   readonly size: number;
   readonly used: number;
+  /** What size and used are for this subsystem, in words (the file header). */
+  readonly measure: string;
   readonly failures: number;
-  readonly fragmentation: number;
+  /** Null where it has no meaning (dmapool). */
+  readonly fragmentation: number | null;
   readonly tlbFlushes: number;
 }
 
@@ -139,16 +169,7 @@ function genpoolLine(id: string, g: GenpoolModel, e: Engine): GenpoolSummary {
 function dmapoolLine(id: string, d: DmapoolModel, e: Engine): DmapoolSummary {
   const blocks = d.pages.reduce((s, p) => s + p.blocks, 0);
   const active = d.pages.reduce((s, p) => s + p.inUse.length, 0);
-  let largest = 0;
-  for (const p of d.pages) {
-    const used = new Set(p.inUse);
-    for (let i = 0, run = 0; i < p.blocks; i++) {
-      run = used.has(i) ? 0 : run + 1;
-      largest = Math.max(largest, run);
-    }
-  }
   const c = e.counts.get(id)!;
-  const free = (blocks - active) * d.size;
   return {
     id,
     name: d.name,
@@ -157,23 +178,56 @@ function dmapoolLine(id: string, d: DmapoolModel, e: Engine): DmapoolSummary {
     pages: d.pages.length,
     blocks,
     active,
+    freeBlocks: blocks - active,
     size: d.pages.length * d.allocation,
     used: active * d.size,
-    largestFree: largest * d.size,
-    fragmentation: fragmentation(largest * d.size, free),
+    waste: d.pages.reduce((s, p) => s + d.allocation - p.blocks * d.size, 0),
     allocs: c.allocs,
     frees: c.frees,
     failures: c.failures,
   };
 }
 
-function vmallocSummary(
-  v: VmallocModel,
-  e: Engine,
-  purges: number,
-  usedPages: number,
-  lazyPages: number,
-): VmallocSummary {
+/**
+ * Bytes an area maps: its pages (vmalloc, vmap, vm_map_ram; a vmap block's used pages), or
+ * for an ioremap area its size but the guard page (it maps device memory, no pages).
+ * @returns the bytes (0 for an area that maps nothing).
+ */
+export function mappedBytes(a: VmAreaModel): number {
+  if (a.kind === 'ioremap') return a.size - (a.guard ? PAGE_SIZE : 0);
+  return a.pages * PAGE_SIZE;
+}
+
+/**
+ * The span in use of a vmalloc model — [lowest start, highest end) of its busy, lazy and
+ * pooled areas — and its free extents clipped to it.
+ * @returns the span's bytes, the free bytes and largest free extent inside it, the count
+ *   of free extents inside it; all 0 for a space with no area.
+ */
+export function vmallocSpan(v: VmallocModel): {
+  span: number;
+  free: number;
+  largest: number;
+  extents: number;
+} {
+  const items = [...v.areas, ...v.lazy, ...(v.pooled ?? [])];
+  if (items.length === 0) return { span: 0, free: 0, largest: 0, extents: 0 };
+  const lo = Math.min(...items.map((a) => a.start));
+  const hi = Math.max(...items.map((a) => a.start + a.size));
+  let free = 0;
+  let largest = 0;
+  let extents = 0;
+  for (const f of v.free) {
+    const size = Math.min(hi, f.start + f.size) - Math.max(lo, f.start);
+    if (size <= 0) continue;
+    free += size;
+    largest = Math.max(largest, size);
+    extents++;
+  }
+  return { span: hi - lo, free, largest, extents };
+}
+
+function vmUsers(e: Engine): VmUserSummary[] {
   const users: VmUserSummary[] = [];
   for (const [id, p] of e.world.pools) {
     if (p.kind !== 'vmalloc' && p.kind !== 'vm_map_ram') continue;
@@ -190,18 +244,27 @@ function vmallocSummary(
       failures: c.failures,
     });
   }
-  const free = v.free.reduce((s, f) => s + f.size, 0);
-  const largest = Math.max(0, ...v.free.map((f) => f.size));
+  return users;
+}
+
+function vmallocSummary(v: VmallocModel, e: Engine, vm: VmallocCounters): VmallocSummary {
+  const pooled = v.pooled ?? [];
+  const span = vmallocSpan(v);
   return {
-    users,
+    users: vmUsers(e),
     areas: v.areas.length,
-    usedPages,
-    lazyPages,
-    purges,
+    reserved: v.areas.reduce((s, a) => s + a.size, 0),
+    mappedPages: v.areas.reduce((s, a) => s + mappedBytes(a), 0) / PAGE_SIZE,
+    vmallocPages: vm.usedPages,
+    lazyPages: vm.lazyPages,
+    pooledAreas: pooled.length,
+    pooledBytes: pooled.reduce((s, p) => s + p.size, 0),
+    purges: vm.purges,
     vmapBlocks: v.blocks.length,
-    freeExtents: v.free.length,
-    largestFree: largest,
-    fragmentation: fragmentation(largest, free),
+    span: span.span,
+    freeExtents: span.extents,
+    largestFree: span.largest,
+    fragmentation: fragmentation(span.largest, span.free),
   };
 }
 
@@ -229,13 +292,14 @@ export function summarize(model: ReportModel, e: Engine, vm: VmallocCounters): S
   const dIds = ids.filter((p) => p.kind === 'dmapool').map((p) => p.spec.id);
   const genpools = model.genpools.map((g, i) => genpoolLine(gIds[i]!, g, e));
   const dmapools = model.dmapools.map((d, i) => dmapoolLine(dIds[i]!, d, e));
-  const vmalloc = vmallocSummary(model.vmalloc!, e, vm.purges, vm.usedPages, vm.lazyPages);
+  const vmalloc = vmallocSummary(model.vmalloc!, e, vm);
   const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
   const subsystems: SubsystemSummary[] = [
     {
       name: 'genpool',
       size: sum(genpools.map((g) => g.size)),
       used: sum(genpools.map((g) => g.used)),
+      measure: 'pool bytes / allocated bytes',
       failures: sum(genpools.map((g) => g.failures)),
       fragmentation: weighted(genpools),
       tlbFlushes: 0,
@@ -244,16 +308,16 @@ export function summarize(model: ReportModel, e: Engine, vm: VmallocCounters): S
       name: 'dmapool',
       size: sum(dmapools.map((d) => d.size)),
       used: sum(dmapools.map((d) => d.used)),
+      measure: 'page bytes / bytes of blocks in use',
       failures: sum(dmapools.map((d) => d.failures)),
-      fragmentation: weighted(
-        dmapools.map((d) => ({ fragmentation: d.fragmentation, free: d.size - d.used })),
-      ),
+      fragmentation: null,
       tlbFlushes: 0,
     },
     {
       name: 'vmalloc',
-      size: sum(model.vmalloc!.areas.map((a) => a.size)),
-      used: sum(model.vmalloc!.areas.map((a) => a.pages)) * 4096,
+      size: vmalloc.reserved,
+      used: vmalloc.mappedPages * PAGE_SIZE,
+      measure: 'reserved address space / mapped bytes',
       failures: sum(vmalloc.users.map((u) => u.failures)),
       fragmentation: vmalloc.fragmentation,
       tlbFlushes: e.flushes.length,
@@ -323,11 +387,12 @@ function dmapoolTable(s: Summary): TableModel {
       'pages',
       'blocks',
       'active',
+      'free blocks',
+      'used',
       'use',
+      'page waste',
       'allocs',
       'failures',
-      'largest free',
-      'fragmentation',
     ],
     rows: s.dmapools.map((d) => [
       d.id,
@@ -336,11 +401,12 @@ function dmapoolTable(s: Summary): TableModel {
       n(d.pages),
       n(d.blocks),
       n(d.active),
-      use(d.active, d.blocks),
+      n(d.freeBlocks),
+      b(d.used),
+      use(d.used, d.size),
+      b(d.waste),
       n(d.allocs),
       n(d.failures),
-      b(d.largestFree),
-      pct(d.fragmentation),
     ]),
   };
 }
@@ -364,21 +430,31 @@ function vmallocTables(s: Summary): TableModel[] {
     title: 'vmalloc space',
     header: [
       'areas',
-      'used pages',
+      'reserved',
+      'mapped pages',
+      'vmalloc pages',
       'lazy pages',
+      'pooled areas',
       'purges',
       'vmap blocks',
+      'span in use',
       'free extents',
+      'largest free',
       'TLB flushes',
     ],
     rows: [
       [
         n(v.areas),
-        n(v.usedPages),
+        b(v.reserved),
+        n(v.mappedPages),
+        n(v.vmallocPages),
         n(v.lazyPages),
+        `${v.pooledAreas} (${b(v.pooledBytes)})`,
         n(v.purges),
         n(v.vmapBlocks),
+        b(v.span),
         n(v.freeExtents),
+        b(v.largestFree),
         n(s.tlb.flushes),
       ],
     ],
@@ -396,15 +472,25 @@ export function summaryTables(s: Summary): TableModel[] {
   if (s.dmapools.length > 0) tables.push(dmapoolTable(s));
   tables.push(...vmallocTables(s), {
     title: 'subsystems',
-    header: ['subsystem', 'size', 'used', 'use', 'failures', 'fragmentation', 'TLB flushes'],
+    header: [
+      'subsystem',
+      'size',
+      'used',
+      'use',
+      'failures',
+      'fragmentation',
+      'TLB flushes',
+      'size / used are',
+    ],
     rows: s.subsystems.map((x) => [
       x.name,
       b(x.size),
       b(x.used),
       use(x.used, x.size),
       n(x.failures),
-      pct(x.fragmentation),
+      x.fragmentation === null ? '-' : pct(x.fragmentation),
       x.name === 'vmalloc' ? n(x.tlbFlushes) : '-',
+      x.measure,
     ]),
   });
   return tables;

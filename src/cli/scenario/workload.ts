@@ -32,6 +32,8 @@ function opFailed(s: Scenario, path: string, err: unknown): SimulationError {
 /**
  * Perform a script. An op whose allocation failed leaves its id dead, and a later free of
  * that id does nothing.
+ * @returns nothing; the engine holds what happened (a NULL allocation is counted as a
+ *   failure of its pool, not thrown).
  * @throws {SimulationError} when the kernel throws (a BUG) during an operation, naming it.
  */
 export function runScript(
@@ -131,6 +133,8 @@ function mixStep(rng: XorShift32, e: Engine, st: UserState): void {
 
 /**
  * Perform a mix of `mix.steps` steps seeded with `seed`.
+ * @returns nothing; the engine holds what happened (a NULL allocation is counted as a
+ *   failure of its pool, not thrown).
  * @throws {SimulationError} when the kernel throws (a BUG) during a step, naming the step.
  */
 export function runMix(

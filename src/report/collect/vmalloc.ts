@@ -3,20 +3,23 @@
  * Collecting the vmalloc space for the report: every busy vmap area with what it is
  * (vmalloc, vmap, ioremap, vm_map_ram, a per-CPU vmap block, percpu, other), its guard
  * page and mapped pages; the lazily freed areas awaiting purge; the vmap blocks of
- * vm_map_ram with their used, free and dirty pages; and the free extents of
- * [VMALLOC_START, VMALLOC_END] — all read from the allocator's own structures.
+ * vm_map_ram with their used, free and dirty pages; the areas kept in the vmap nodes'
+ * size-class pools; and the free extents of [VMALLOC_START, VMALLOC_END] — all read from
+ * the allocator's own structures. Busy, lazy, pooled and free together tile the range.
  *
  * Kernel: mm/vmalloc.c (vmap_area_root/list and the busy tree, the per-node lazy trees
  * of 6.9+, free_vmap_area_list, struct vmap_block { free, dirty, dirty_min, dirty_max,
  * used_map }, VMAP_RAM / VMAP_BLOCK va flags, vm_struct flags, vmalloc_info_show).
  *
  * Areas purged into a vmap node's size-class pool (6.9+, more than one node) are neither
- * busy nor in the free tree: they appear in no list here, as in /proc/vmallocinfo.
+ * busy nor in the free tree, and /proc/vmallocinfo does not show them; the model lists them
+ * as `pooled` (read with VaSpace.poolFirst / next, every node and size class).
  */
 
 import { PAGE_SIZE } from '../../base/units.js';
 import { VMALLOC_END, VMALLOC_START } from '../../machine/layout.js';
 import type { Machine } from '../../machine/machine.js';
+import { MAX_VA_SIZE_PAGES } from '../../vmalloc/va-space.js';
 import { NIL } from '../../vmalloc/va-store.js';
 import {
   VM_ALLOC,
@@ -116,6 +119,22 @@ function lazyAreas(v: Vmalloc): LazyAreaModel[] {
   return out.sort((a, b) => a.start - b.start);
 }
 
+/** The areas of every vmap node's size-class pools, in address order. */
+function pooledAreas(v: Vmalloc): { start: number; size: number }[] {
+  const space = v.space;
+  const s = space.s;
+  const out: { start: number; size: number }[] = [];
+  if (space.poolLen.length === 0) return out;
+  for (let node = 0; node < space.nrNodes; node++) {
+    for (let c = 0; c < MAX_VA_SIZE_PAGES; c++) {
+      for (let va = space.poolFirst(node, c); va !== NIL; va = space.next(va)) {
+        out.push({ start: s.startOf(va), size: s.endOf(va) - s.startOf(va) });
+      }
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
 /** The free extents of the free list, clipped to the vmalloc range. */
 function freeExtents(v: Vmalloc): { start: number; size: number }[] {
   const space = v.space;
@@ -146,5 +165,6 @@ export function collectVmalloc(m: Machine): VmallocModel {
     lazy: lazyAreas(v),
     blocks: v.blocks.all().map((vb) => blockModel(v, vb)),
     free: freeExtents(v),
+    pooled: pooledAreas(v),
   };
 }

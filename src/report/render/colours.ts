@@ -144,6 +144,9 @@ const KIND_COLOURS: Readonly<Record<VmAreaKind, string>> = {
   other: '#db2777',
 };
 
+/** Areas kept in a vmap node's size-class pool (freed, reusable by the same size class). */
+export const POOLED_COLOUR = '#9db4cc';
+
 /** Every vmalloc area kind, in legend order. */
 export const VM_AREA_KINDS: readonly VmAreaKind[] = [
   'vmalloc',

@@ -76,22 +76,29 @@ export function addrText(addr: number): string {
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 /**
- * Format a byte count for people: `0 B`, `512 B`, `4 KiB`, `1.5 MiB`, `32 TiB`.
+ * Format a byte count for people — the one byte formatter of kmem (the report, and the
+ * CLI's tables through cli/format.ts): `N B` below 1 KiB, else the largest binary unit
+ * (KiB, MiB, GiB, TiB, PiB) with one decimal unless the value is whole: `512 B`, `4 KiB`,
+ * `1.5 MiB`, `6.0 MiB` (6.04), `32 TiB`. A value that rounds up to 1024 of a unit is
+ * shown in the next one.
  *
- * @returns the size with at most three significant digits after scaling.
+ * @returns the text; a non-finite number as String(n).
  */
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return String(n);
-  const neg = n < 0;
+  const sign = n < 0 ? '-' : '';
   let v = Math.abs(n);
+  if (v < 1024) return `${sign}${v} B`;
   let u = 0;
   while (v >= 1024 && u < BYTE_UNITS.length - 1) {
     v /= 1024;
     u++;
   }
-  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  const text = Number(v.toFixed(digits)).toString();
-  return `${neg ? '-' : ''}${text} ${BYTE_UNITS[u]}`;
+  if (!Number.isInteger(v) && Number(v.toFixed(1)) >= 1024 && u < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${sign}${Number.isInteger(v) ? v : v.toFixed(1)} ${BYTE_UNITS[u]}`;
 }
 
 /**

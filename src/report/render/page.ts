@@ -29,6 +29,7 @@ import { escapeHtml, jsonIsland, preBlock, renderTable, section } from './html.j
 import { renderTime } from './plots.js';
 import { renderReplay } from './replay-view.js';
 import { renderVmalloc } from './vmalloc-map.js';
+import { islandModel } from './island.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #1d2329; --muted: #5b6570; --line: #d5dbe1; --bg: #ffffff; }
@@ -79,13 +80,22 @@ svg .kmem-vm-area:hover, svg .kmem-vm-lazy:hover, svg .kmem-dma-used:hover, svg 
 `;
 
 function header(m: ReportModel, nav: string): string {
-  const rows: Array<[string, string]> = [
-    ['command', m.command],
-    ['seed', String(m.seed)],
-  ];
+  const rows: Array<[string, string]> = [['command', m.command]];
+  if (m.seed !== 0) rows.push(['seed', String(m.seed)]);
   if (m.machine !== '') rows.push(['machine', m.machine]);
   const dl = rows.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join('');
   return `<header id="kmem-header">\n<h1>${escapeHtml(m.title)}</h1>\n<dl>${dl}</dl>\n${nav}</header>\n`;
+}
+
+/** The page's note on a thinned island (islandModel), or '' when nothing was thinned. */
+function truncationNote(notes: readonly string[]): string {
+  if (notes.length === 0) return '';
+  const items = notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('');
+  return (
+    `<div class="kmem-note" id="kmem-truncated"><p>This run is too large to embed whole: ` +
+    `the data island (kmem-data) holds a thinned copy of the model (its <code>truncated</code> ` +
+    `field says the same). The tables and pictures below are drawn from the whole run.</p><ul>${items}</ul></div>\n`
+  );
 }
 
 function renderFiles(files: readonly FileModel[]): string {
@@ -133,7 +143,8 @@ function parts(m: ReportModel): Part[] {
  * Render a report model as one self-contained HTML page.
  *
  * The page has inline CSS and SVG only, no external asset and no script but the JSON
- * island `<script type="application/json" id="kmem-data">` holding the model (read it
+ * island `<script type="application/json" id="kmem-data">` holding the model, thinned
+ * beyond the limits of island.ts with a `truncated` note (read it
  * back with `JSON.parse(document.getElementById('kmem-data').textContent)`). Every string
  * of the model is escaped. The output depends on the model alone: the same model gives
  * the same bytes.
@@ -146,6 +157,7 @@ function parts(m: ReportModel): Part[] {
  * @returns the HTML text of the page, starting with `<!DOCTYPE html>`.
  */
 export function renderHtml(model: ReportModel): string {
+  const island = islandModel(model);
   const present = parts(model).filter((p) => p.body !== '');
   const nav =
     present.length === 0
@@ -158,10 +170,11 @@ export function renderHtml(model: ReportModel): string {
     `<meta name="generator" content="kmem">\n<title>${escapeHtml(model.title)} — kmem report</title>\n` +
     `<style>${CSS}</style>\n</head>\n<body>\n` +
     header(model, nav) +
+    truncationNote(island.truncated ?? []) +
     '<main>\n' +
     body +
     '</main>\n' +
-    `<script type="application/json" id="kmem-data">${jsonIsland(model)}</script>\n` +
+    `<script type="application/json" id="kmem-data">${jsonIsland(island)}</script>\n` +
     '</body>\n</html>\n'
   );
 }

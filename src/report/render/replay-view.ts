@@ -2,7 +2,7 @@
 /*
  * The replay view: a MemoView-style time × address picture per algorithm, side by side
  * (svg.kmem-replay-panel), each allocation's life a rectangle coloured by its owner, the
- * failed allocations as red ticks, with each panel's fragmentation and peak.
+ * failed allocations as red ticks, with each panel's peak and each pool's fragmentation.
  *
  * Kernel: none (kmem's report). The panels are a trace replayed through genpool's fit
  * algorithms (gen_pool_first_fit, gen_pool_best_fit, ...).
@@ -168,14 +168,14 @@ export function renderReplayPanel(
   const shapes = drawn.map((i) => lifeShape(f, panel.lives[i]!, colours)).join('');
   const capped = drawn.length < panel.lives.length;
   const head =
-    `${panel.algo} (order ${panel.order}): fragmentation ${formatPercent(panel.fragmentation)}, ` +
+    `${panel.algo} (order ${panel.order}): fragmentation ${poolFragmentation(panel)}, ` +
     `peak ${formatBytes(panel.peak)}`;
   const sub =
     `${panel.lives.length} allocations, ${panel.failures.length} failed, span ${formatBytes(panel.span)}` +
     (capped ? `; drawing the ${drawn.length} largest` : '');
   const attrs =
     `data-panel="${index}" data-algo="${escapeHtml(panel.algo)}" data-order="${panel.order}" ` +
-    `data-fragmentation="${panel.fragmentation}" data-peak="${panel.peak}" ` +
+    `data-fragmentation="${panel.pools.map((p) => p.fragmentation).join(',')}" data-peak="${panel.peak}" ` +
     `data-lives="${panel.lives.length}" data-drawn="${drawn.length}"`;
   return (
     svgOpen('kmem-replay-panel', PANEL_W, PANEL_H, attrs) +
@@ -188,6 +188,17 @@ export function renderReplayPanel(
     panelAxes(f) +
     '</svg>'
   );
+}
+
+/**
+ * Each pool's end fragmentation in words: `37.5%` for one pool, `sram 37.5%, ocram 0.0%`
+ * for several (not escaped).
+ * @returns the text ('-' for a panel with no pool).
+ */
+export function poolFragmentation(panel: ReplayPanelModel): string {
+  if (panel.pools.length === 0) return '-';
+  if (panel.pools.length === 1) return formatPercent(panel.pools[0]!.fragmentation);
+  return panel.pools.map((p) => `${p.name} ${formatPercent(p.fragmentation)}`).join(', ');
 }
 
 /**
@@ -211,6 +222,6 @@ export function renderReplay(panels: readonly ReplayPanelModel[], colours: Owner
   return (
     `<div class="kmem-panels">\n${svgs.join('\n')}\n</div>\n` +
     `<div class="kmem-caption">x: step of the trace; y: offset in the pool. ${legend}</div>\n` +
-    `<p class="kmem-meta">${panels.map((p) => `${escapeHtml(p.algo)}: ${formatPercent(p.fragmentation)} fragmented, peak ${formatBytes(p.peak)}`).join('; ')}.</p>\n`
+    `<p class="kmem-meta">${panels.map((p) => `${escapeHtml(p.algo)}/${p.order}: fragmentation ${escapeHtml(poolFragmentation(p))}, peak ${formatBytes(p.peak)}`).join('; ')}.</p>\n`
   );
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The vmalloc map (svg.kmem-vmalloc-map): the busy areas of the vmalloc space coloured by
- * kind, their guard pages, the lazily freed areas awaiting purge, and the vmap blocks with
- * their used, dirty and free pages, on a compressed address axis.
+ * kind, their guard pages, the lazily freed areas awaiting purge, the areas kept in the
+ * vmap nodes' size-class pools (6.9+; "pooled"), and the vmap blocks with their used, dirty
+ * and free pages, on a compressed address axis.
  *
  * Kernel: none (kmem's report). The areas are mm/vmalloc.c's busy vmap_areas, the lazy
- * areas its purge list, the blocks its per-CPU vmap_blocks.
+ * areas its purge list, the pooled areas its vmap_node pools, the blocks its per-CPU
+ * vmap_blocks.
  *
  * The compressed axis. The vmalloc range is 32 TiB and its areas are pages, so the map
  * shows only [lowest item start, highest item end). Every start, end and guard-page start
@@ -34,6 +36,7 @@ import {
   FREE_COLOUR,
   GUARD_COLOUR,
   LAZY_COLOUR,
+  POOLED_COLOUR,
   VM_AREA_KINDS,
   kindColour,
   renderLegend,
@@ -104,6 +107,7 @@ function breakpointsAndCover(vm: VmallocModel): Cover {
     }
   }
   for (const l of vm.lazy) item(l.start, l.size);
+  for (const p of vm.pooled ?? []) item(p.start, p.size);
   for (const b of vm.blocks) item(b.start, b.size);
   const bps = [...events.keys()].sort((x, y) => x - y);
   const cover: number[] = [];
@@ -214,10 +218,26 @@ export function addrAt(axis: VmAxis, x: number): number {
   return Math.floor(q.a0 + f * (q.a1 - q.a0));
 }
 
-/** Encode what a strip run stands for: area i's body, area i's guard, or lazy area j. */
+/**
+ * Encode what a strip run stands for: area i's body (2i), area i's guard (2i + 1), lazy
+ * area j (-1 - 2j) or pooled area j (-2 - 2j).
+ */
 const bodyRef = (i: number): number => 2 * i;
 const guardRef = (i: number): number => 2 * i + 1;
-const lazyRef = (j: number): number => -1 - j;
+const lazyRef = (j: number): number => -1 - 2 * j;
+const pooledRef = (j: number): number => -2 - 2 * j;
+
+/** The runs of the lazy and pooled areas. */
+function freedRuns(vm: VmallocModel, axis: VmAxis): StripRun[] {
+  const runs: StripRun[] = [];
+  const add = (start: number, size: number, fill: string, key: string, ref: number): void => {
+    const x0 = axisX(axis, start);
+    runs.push({ start: x0, size: axisX(axis, start + size) - x0, used: true, fill, key, ref });
+  };
+  vm.lazy.forEach((l, j) => add(l.start, l.size, 'url(#kmem-lazy-hatch)', 'lazy', lazyRef(j)));
+  (vm.pooled ?? []).forEach((p, j) => add(p.start, p.size, POOLED_COLOUR, 'pooled', pooledRef(j)));
+  return runs;
+}
 
 function areaRuns(vm: VmallocModel, axis: VmAxis): StripRun[] {
   const runs: StripRun[] = [];
@@ -240,25 +260,20 @@ function areaRuns(vm: VmallocModel, axis: VmAxis): StripRun[] {
       });
     }
   }
-  for (let j = 0; j < vm.lazy.length; j++) {
-    const l = vm.lazy[j]!;
-    const x0 = axisX(axis, l.start);
-    const size = axisX(axis, l.start + l.size) - x0;
-    runs.push({
-      start: x0,
-      size,
-      used: true,
-      fill: 'url(#kmem-lazy-hatch)',
-      key: 'lazy',
-      ref: lazyRef(j),
-    });
-  }
+  runs.push(...freedRuns(vm, axis));
   return runs.sort((p, q) => p.start - q.start || p.ref - q.ref);
 }
 
 function describeArea(vm: VmallocModel, r: StripRun): readonly [string, string] {
+  if (r.ref < 0 && (-1 - r.ref) % 2 === 1) {
+    const p = vm.pooled![(-2 - r.ref) / 2]!;
+    return [
+      `class="kmem-vm-pooled" data-start="${p.start}" data-size="${p.size}"`,
+      `pooled for reuse (vmap node size-class pool): ${addrText(p.start)}–${addrText(p.start + p.size)}, ${formatBytes(p.size)}`,
+    ];
+  }
   if (r.ref < 0) {
-    const l = vm.lazy[-1 - r.ref]!;
+    const l = vm.lazy[(-1 - r.ref) / 2]!;
     return [
       `class="kmem-vm-lazy" data-start="${l.start}" data-size="${l.size}"`,
       `lazily freed, awaiting purge: ${addrText(l.start)}–${addrText(l.start + l.size)}, ${formatBytes(l.size)}`,
@@ -375,12 +390,13 @@ export function renderVmallocMap(vm: VmallocModel): string {
     (r) => describeArea(vm, r),
   );
   const attrs =
-    `data-areas="${vm.areas.length}" data-lazy="${vm.lazy.length}" data-blocks="${vm.blocks.length}" ` +
+    `data-areas="${vm.areas.length}" data-lazy="${vm.lazy.length}" ` +
+    `data-pooled="${(vm.pooled ?? []).length}" data-blocks="${vm.blocks.length}" ` +
     `data-shapes="${shapes.length}"`;
   return (
     svgOpen('kmem-vmalloc-map', w + LEFT + PAD, HEIGHT, attrs) +
     HATCH +
-    text(LEFT, 12, 'areas (by kind), guard pages, lazily freed', 'start', 'kmem-label') +
+    text(LEFT, 12, 'areas (by kind), guard pages, lazily freed, pooled', 'start', 'kmem-label') +
     text(LEFT - 6, AREA_Y + AREA_H / 2 + 4, 'areas', 'end', 'kmem-axis') +
     text(LEFT - 6, BLOCK_Y + BLOCK_H - 4, 'blocks', 'end', 'kmem-axis') +
     rect(LEFT, AREA_Y, w, AREA_H, FREE_COLOUR, 'class="kmem-vm-bg"') +
@@ -402,6 +418,9 @@ function vmLegend(vm: VmallocModel): string {
   if (vm.lazy.length > 0) {
     items.push({ colour: LAZY_COLOUR, label: 'lazily freed, awaiting purge', swatch: 'hatch' });
   }
+  if ((vm.pooled ?? []).length > 0) {
+    items.push({ colour: POOLED_COLOUR, label: 'pooled for reuse (vmap node pools)' });
+  }
   if (vm.blocks.length > 0) {
     items.push({ colour: BLOCK_USED_COLOUR, label: 'vmap block pages used' });
     items.push({ colour: DIRTY_COLOUR, label: 'vmap block dirty range' });
@@ -419,11 +438,14 @@ export function renderVmalloc(vm: VmallocModel): string {
   const free = vm.free.reduce((n, f) => n + f.size, 0);
   const largest = vm.free.reduce((n, f) => Math.max(n, f.size), 0);
   const lazyBytes = vm.lazy.reduce((n, l) => n + l.size, 0);
+  const pooled = vm.pooled ?? [];
+  const pooledBytes = pooled.reduce((n, p) => n + p.size, 0);
   const used = vm.areas.reduce((n, a) => n + a.size, 0);
   const meta =
     `<p class="kmem-meta">range ${addrText(vm.start)}–${addrText(vm.end)} (${formatBytes(vm.end - vm.start)}); ` +
     `${vm.areas.length} busy areas (${formatBytes(used)}), ${vm.lazy.length} lazily freed ` +
-    `(${formatBytes(lazyBytes)}, ${Math.round(lazyBytes / PAGE_SIZE)} pages), ${vm.blocks.length} vmap blocks; ` +
+    `(${formatBytes(lazyBytes)}, ${Math.round(lazyBytes / PAGE_SIZE)} pages), ` +
+    `${pooled.length} pooled for reuse in the vmap nodes (${formatBytes(pooledBytes)}), ${vm.blocks.length} vmap blocks; ` +
     `${vm.free.length} free extents, ${formatBytes(free)} free, largest ${formatBytes(largest)}. ` +
     `The map shows only the span from the lowest to the highest area; long free gaps are ` +
     `drawn as breaks, and every area is at least ${MIN_AREA_PX} px wide.</p>\n`;
