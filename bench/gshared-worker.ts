@@ -115,8 +115,8 @@ function main(job: GSharedJob): void {
   const [failed, checksum] = run(pool, job.cap, job.steps, job.seed);
   const t1 = performance.timeOrigin + performance.now();
   drain(pool);
-  const retries = 'retries' in pool ? pool.retries : 0;
-  const rebuilds = 'rebuilds' in pool ? pool.rebuilds : 0;
+  const retries = 'retries' in pool ? (pool.retries as number) : 0;
+  const rebuilds = 'rebuilds' in pool ? (pool.rebuilds as number) : 0;
   const result: GSharedResult = {
     index: job.index,
     ops: job.steps,

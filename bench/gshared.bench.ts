@@ -7,7 +7,7 @@
  * worker i > 0: a seed derived from i). Every worker warms up on a private pool first and
  * starts at a shared barrier.
  *
- *   node dist/bench/gshared.bench.js [--quick] [--reps N] [--workers N]
+ *   node dist/bench/gshared.bench.js [--quick] [--reps N] [--workers N] [--separate]
  *
  * prints one JSON line per configuration:
  *   {"workload":"G-shared","impl":"kmem-shared","workers":N,"algo":"first-fit","ops":total,
@@ -17,7 +17,9 @@
  * and one "impl":"kmem" line for the plain pool (one worker thread, same loop). The figures
  * are the median run of REPS (5; --quick: 1 run of 50,000 steps). With N workers the
  * pool's final state is checked: avail back to the full size, invariants hold. --workers N
- * runs only the N-worker line.
+ * runs only the N-worker line. --separate adds the ceilings of N workers that share
+ * nothing: "impl":"kmem" with N workers (each its own plain pool) and
+ * "impl":"kmem-shared-separate" (each its own shared pool), N = 2 unless --workers N.
  *
  * Kernel: none (benchmark driver).
  */
@@ -48,7 +50,7 @@ interface RunResult {
 }
 
 async function runOnce(
-  handle: SharedGenPoolHandle | null,
+  handles: readonly (SharedGenPoolHandle | null)[],
   workers: number,
   steps: number,
 ): Promise<RunResult> {
@@ -58,7 +60,7 @@ async function runOnce(
   const results: Promise<GSharedResult>[] = [];
   for (let i = 0; i < workers; i++) {
     const job: GSharedJob = {
-      handle,
+      handle: handles[i]!,
       index: i,
       seed: workerSeed(i),
       steps,
@@ -115,24 +117,32 @@ function round(ns: number): number {
   return ns < 100 ? Math.round(ns * 10) / 10 : Math.round(ns);
 }
 
-async function measure(
-  workers: number,
-  shared: boolean,
-  steps: number,
-  reps: number,
-): Promise<object> {
+/** Where the workers run: one plain pool each, one shared pool for all, or one shared each. */
+type Kind = 'plain' | 'shared' | 'separate';
+
+function sharedPool(): SharedGenPoolHandle {
+  const pool = GenPool.createShared(GENPOOL_ORDER);
+  pool.addVirt(GENPOOL_BASE, GENPOOL_BASE, GENPOOL_SIZE);
+  return pool.toShared();
+}
+
+async function measure(workers: number, kind: Kind, steps: number, reps: number): Promise<object> {
   const runs: RunResult[] = [];
   for (let k = 0; k < reps; k++) {
-    let pool = null;
-    if (shared) {
-      pool = GenPool.createShared(GENPOOL_ORDER);
-      pool.addVirt(GENPOOL_BASE, GENPOOL_BASE, GENPOOL_SIZE);
+    const handles: (SharedGenPoolHandle | null)[] = [];
+    const one = kind === 'shared' ? sharedPool() : null;
+    for (let i = 0; i < workers; i++) {
+      handles.push(kind === 'plain' ? null : kind === 'shared' ? one : sharedPool());
     }
-    runs.push(await runOnce(pool === null ? null : pool.toShared(), workers, steps));
-    if (pool !== null) {
+    runs.push(await runOnce(handles, workers, steps));
+    for (const h of new Set(handles)) {
+      if (h === null) continue;
+      const pool = GenPool.fromShared(h);
       pool.check();
-      if (pool.avail() !== GENPOOL_SIZE)
+      if (pool.avail() !== GENPOOL_SIZE) {
         throw new Error(`G-shared: avail ${pool.avail()} at the end`);
+      }
+      pool.detach();
     }
   }
   const opsPerS = runs.map((r) => (r.ops / r.wallMs) * 1000);
@@ -140,7 +150,7 @@ async function measure(
   const r = runs[opsPerS.indexOf(mid)]!;
   return {
     workload: 'G-shared',
-    impl: shared ? 'kmem-shared' : 'kmem',
+    impl: kind === 'plain' ? 'kmem' : kind === 'shared' ? 'kmem-shared' : 'kmem-shared-separate',
     workers,
     algo: 'first-fit',
     ops: r.ops,
@@ -162,8 +172,13 @@ async function main(argv: string[]): Promise<void> {
   const steps = quick ? 50_000 : 1_000_000;
   const wi = argv.indexOf('--workers');
   const counts = wi >= 0 ? [Number(argv[wi + 1])] : [1, 2, 4];
-  if (wi < 0) console.log(JSON.stringify(await measure(1, false, steps, reps)));
-  for (const n of counts) console.log(JSON.stringify(await measure(n, true, steps, reps)));
+  if (wi < 0) console.log(JSON.stringify(await measure(1, 'plain', steps, reps)));
+  for (const n of counts) console.log(JSON.stringify(await measure(n, 'shared', steps, reps)));
+  if (argv.includes('--separate')) {
+    const n = wi >= 0 ? counts[0]! : 2;
+    console.log(JSON.stringify(await measure(n, 'plain', steps, reps)));
+    console.log(JSON.stringify(await measure(n, 'separate', steps, reps)));
+  }
 }
 
 await main(process.argv.slice(2));

@@ -20,13 +20,13 @@
  *           data (align or offset), next default virtual base of addMemory.
  *   slot s  Int32 at 128 + 128 s: state (0 free, 1 attached), and the journal of the
  *           operation in flight: op (IDLE, CLAIM, FREE), chunk, lo, hi — [lo, hi) are the
- *           bits the slot holds in the bitmap and has not yet accounted (see shared-pool.ts)
+ *           bits the slot holds in the bitmap and has not yet accounted (see shared-core.ts)
  *           — and the head of its change log. 128 bytes apart: each worker writes its own
  *           slot on every operation.
  *   log s   LOG_ENTRIES entries of 4 Int32 (chunk, first word, last word, sequence k + 1):
  *           the words the slot changed, in order; entry k at k mod LOG_ENTRIES
  *           (change-log.ts). Only the slot's owner writes it; every other copy reads it.
- *   chunk c Float64 x 16 at the chunk table: start, end, phys, nbits, words, leaves, byte
+ *   chunk c Float64 x 16 at the chunk table: start, end, phys, nbits, words, byte
  *           offsets of its bitmap and avail deltas in the arena, backing (-1 none,
  *           0 the memory buffer, k >= 1 external buffer k - 1), byte offset in the backing,
  *           nid, owner (NaN: null). Written once, before the count that publishes it.

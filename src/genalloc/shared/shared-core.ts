@@ -22,6 +22,8 @@
  * (atomic-bits.ts); if a word was taken meanwhile, roll back the words set and search again
  * from the failed candidate (`goto retry`). Then update the replica, log the change for the
  * other threads (change-log.ts), charge avail in this slot's own delta entry, and return.
+ * The claim, release and replica upkeep are this copy's SlotOps (shared-ops.ts); this file
+ * holds the chunk list, the API, the accounting and the life cycle.
  * Free clears the bits the same way and credits the entry. No lock is taken on either
  * path; adding a chunk takes the add lock (shared-admin.ts), as the kernel takes
  * pool->lock.
@@ -81,27 +83,18 @@ import {
   type GenPoolDataAlign,
   type GenPoolDataFixed,
 } from '../algos.js';
-import {
-  claimBits,
-  rangeAllClear,
-  rangeAllSet,
-  releaseBits,
-  type WordHook,
-} from './atomic-bits.js';
+import { rangeAllSet } from './atomic-bits.js';
 import { SharedGenPoolChunk } from './shared-chunk.js';
 import { ChangeLog } from './change-log.js';
+import { SlotOps } from './shared-ops.js';
 import { addSharedChunk } from './shared-admin.js';
 import { algoById, algoDataNumber, algoIdOf } from './shared-algos.js';
 import { checkShared, recoverShared, type RecoverReport } from './recover.js';
 import {
-  HOOK_CLAIMED,
-  HOOK_RELEASED,
-  HOOK_WORD_CLAIMED,
   isByteCount,
   notAllocatedMessage,
   notInPoolMessage,
   pastEndMessage,
-  scanFrom,
   scanUsed,
   type AttachOptions,
   type SharedAddMemoryOptions,
@@ -128,12 +121,7 @@ import {
   isSharedHandle,
   MAGIC,
   MAX_SLOTS,
-  OP_CLAIM,
-  OP_FREE,
   OP_IDLE,
-  S_CHUNK,
-  S_HI,
-  S_LO,
   S_OP,
   S_STATE,
   SLOT_INTS,
@@ -159,8 +147,6 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   readonly log: KernelLog;
   /** This copy's slot (0..63): its journal and avail entries. */
   readonly slot: number;
-  /** Lost-race retries of this copy so far (the kernel's `goto retry`). */
-  retries = 0;
   readonly #handle: SharedGenPoolHandle;
   /** Header, slots and chunk table, as Int32 (the journal is part of it). */
   readonly #h32: Int32Array;
@@ -171,7 +157,6 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   readonly #di: number;
   readonly #unit: number;
   readonly #perUnit: number;
-  readonly #log: ChangeLog;
   #chunks: SharedGenPoolChunk[] = [];
   /** The chunks this copy attached, by index (for the change logs). */
   #byIndex: SharedGenPoolChunk[] = [];
@@ -180,9 +165,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   #attached = 0;
   #destroyed = false;
   #detached = false;
-  #hook: SharedPoolHook | null = null;
-  #wordHook: WordHook | null = null;
-  #hookChunk = 0;
+  readonly #ops: SlotOps;
+  readonly #log: ChangeLog;
   readonly #alignData: GenPoolDataAlign = { align: 0 };
   readonly #fixedData: GenPoolDataFixed = { offset: 0 };
 
@@ -205,6 +189,13 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
     this.#js = SLOTS_BYTE / 4 + this.slot * SLOT_INTS;
     this.#di = this.slot * DELTA_STRIDE;
     this.#log = new ChangeLog(this.#h32, this.slot, logsByte(probe[H_MAX_CHUNKS]!));
+    this.#ops = new SlotOps(
+      this.#h32,
+      this.slot,
+      this.#log,
+      () => this.#log.catchUp(this.#byIndex, true),
+      (site, message) => this.#bug(site, message),
+    );
     this.#seen = -1;
     this.#sync();
   }
@@ -222,6 +213,11 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
       }
     }
     throw new RangeError(`fromShared: all ${MAX_SLOTS} slots of the pool are attached`);
+  }
+
+  /** Lost-race retries of this copy so far (the kernel's `goto retry`). */
+  get retries(): number {
+    return this.#ops.retries;
   }
 
   /** Times this copy was lapped by another's change log and rebuilt its index (diagnostics). */
@@ -395,7 +391,7 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    *
    * Kernel: gen_pool_alloc_algo_owner().
    * Context: data plane; lock-free; allocation-free.
-   * @returns the start address, or 0 (NULL) when no chunk fits (confirmed by a scan).
+   * @returns the start address, or 0 (NULL) when no chunk fits (the caught-up replica decides).
    * @throws {KernelBug} when an algorithm returns a run past the end of the map or keeps
    *   returning a taken run.
    */
@@ -411,112 +407,25 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
     const nbits = Math.ceil(size * this.#perUnit);
     const chunks = this.#chunks;
     const fast = algo === gen_pool_first_fit;
+    const ops = this.#ops;
     // Pass 2 only when pass 1 found nothing and other threads logged changes meanwhile.
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < chunks.length; i++) {
         const chunk = chunks[i]!;
         if (nbits > chunk.nbits) continue;
         const start = fast
-          ? this.#claimFirst(chunk, nbits)
-          : this.#claimAlgo(chunk, algo, data, nbits);
+          ? ops.claimFirst(chunk, nbits)
+          : ops.claimAlgo(this, chunk, algo, data, nbits);
         if (start < 0) continue;
         const d = chunk.deltas;
         d[this.#di] = (d[this.#di]! - nbits) | 0;
-        this.#h32[this.#js + S_OP] = OP_IDLE;
+        ops.idle();
         if (owner !== null) owner.value = chunk.owner;
         return chunk.startAddr + start * this.#unit;
       }
       if (!fast || !this.#log.catchUp(this.#byIndex, true)) break;
     }
     return 0;
-  }
-
-  /** First fit by this copy's index; the claimed start bit, or -1 (no fit, scan-confirmed). */
-  #claimFirst(chunk: SharedGenPoolChunk, nbits: number): number {
-    const tree = chunk.tree;
-    if (nbits > tree.cap) tree.raiseCap(chunk.bits, nbits); // cold: rebuilds the replica
-    if (tree.longestRun() < nbits) return -1; // the replica has no run: "Search correctness"
-    // The descent ends in a live bitmap word, which may disagree with the replica: then
-    // the answer is no run there (-1 or a bit before the leaf); scan instead.
-    let start = tree.findFirst(chunk.bits, nbits);
-    if (start < 0 || start + nbits > chunk.nbits) start = scanFrom(chunk, 0, nbits);
-    while (start >= 0) {
-      const remain = this.#take(chunk, start, nbits);
-      if (remain === 0) return start;
-      this.retries++;
-      // The kernel's retry: search again from the failed candidate (start_bit), on a
-      // replica that has caught up with the claim that won (if it is published yet).
-      this.#log.catchUp(this.#byIndex, true);
-      let next = tree.findAligned(chunk.bits, nbits, 1, 0, start);
-      if (next < 0) return -1;
-      if (next + nbits > chunk.nbits || !rangeAllClear(chunk.words, next, nbits)) {
-        next = scanFrom(chunk, start, nbits);
-      }
-      start = next;
-    }
-    return -1;
-  }
-
-  /** Any algorithm over the shared bitmap, with the kernel's retry; start bit or -1. */
-  #claimAlgo(chunk: SharedGenPoolChunk, algo: GenPoolAlgo, data: unknown, nbits: number): number {
-    const endBit = chunk.nbits;
-    let start = 0;
-    for (let tries = 0; ; tries++) {
-      start = algo(chunk.bits, endBit, start, nbits, data, this, chunk.startAddr);
-      if (!(start >= 0 && start < endBit)) return -1;
-      if (start + nbits > endBit || !Number.isInteger(start)) {
-        this.#bug(
-          'gen_pool_alloc_algo_owner',
-          `algorithm returned bit ${start} for ${nbits} bits of a ${endBit}-bit chunk at ${hex(chunk.startAddr)}`,
-        );
-      }
-      if (this.#take(chunk, start, nbits) === 0) return start;
-      this.retries++;
-      if (tries > 4 * endBit + 64) {
-        this.#bug(
-          'gen_pool_alloc_algo_owner',
-          `algorithm keeps returning taken bit ${start} in chunk ${hex(chunk.startAddr)}`,
-        );
-      }
-    }
-  }
-
-  /**
-   * Claim [start, start + nbits) under this slot's journal; on success update the index
-   * (the journal stays CLAIM until the caller has charged avail). On a lost race roll back
-   * the words set, log them, and return the bits not set.
-   */
-  #take(chunk: SharedGenPoolChunk, start: number, nbits: number): number {
-    const j = this.#h32;
-    const js = this.#js;
-    j[js + S_CHUNK] = chunk.index;
-    j[js + S_LO] = start;
-    j[js + S_HI] = start;
-    j[js + S_OP] = OP_CLAIM;
-    this.#hookChunk = chunk.index;
-    const remain = claimBits(chunk.words, start, nbits, j, js, this.#wordHook);
-    if (remain === 0) {
-      if (this.#hook !== null) this.#hook(HOOK_CLAIMED, chunk.index, start);
-      this.#changed(chunk, start, nbits);
-      return 0;
-    }
-    const done = nbits - remain;
-    if (done > 0) {
-      if (releaseBits(chunk.words, start, done, j, js) !== 0) {
-        this.#bug('gen_pool_alloc_algo_owner', `rollback of bit ${start} failed`);
-      }
-      this.#changed(chunk, start, done);
-    }
-    j[js + S_OP] = OP_IDLE;
-    return remain;
-  }
-
-  /** After this copy changed bits [start, start + nbits): its replica, then its log. */
-  #changed(chunk: SharedGenPoolChunk, start: number, nbits: number): void {
-    const w0 = start >>> 5;
-    const w1 = (start + nbits - 1) >>> 5;
-    chunk.tree.update(chunk.bits, start, nbits);
-    this.#log.append(chunk.index, w0, w1);
   }
 
   // ── Free ───────────────────────────────────────────────────────────────────
@@ -563,22 +472,14 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   ): void {
     const words = chunk.words;
     if (!rangeAllSet(words, start, nbits)) this.#notAllocated(addr, size, chunk, start, nbits);
-    const j = this.#h32;
-    const js = this.#js;
-    j[js + S_CHUNK] = chunk.index;
-    j[js + S_LO] = start;
-    j[js + S_HI] = start + nbits;
-    j[js + S_OP] = OP_FREE;
-    const remain = releaseBits(words, start, nbits, j, js);
-    if (this.#hook !== null) this.#hook(HOOK_RELEASED, chunk.index, start);
-    if (nbits - remain > 0) this.#changed(chunk, start, nbits - remain);
+    const remain = this.#ops.release(chunk, start, nbits);
     if (remain !== 0) {
-      j[js + S_OP] = OP_IDLE;
+      this.#ops.idle();
       this.#notAllocated(addr, size, chunk, start, nbits);
     }
     const d = chunk.deltas;
     d[this.#di] = (d[this.#di]! + nbits) | 0;
-    j[js + S_OP] = OP_IDLE;
+    this.#ops.idle();
   }
 
   #notInPool(addr: number, size: number): never {
@@ -821,9 +722,7 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * on this copy's operations only.
    */
   setTestHook(hook: SharedPoolHook | null): void {
-    this.#hook = hook;
-    this.#wordHook =
-      hook === null ? null : (end: number): void => hook(HOOK_WORD_CLAIMED, this.#hookChunk, end);
+    this.#ops.setHook(hook);
   }
 
   #bug(site: string, message: string): never {
