@@ -11,17 +11,33 @@
  * [p, p + 2^j), so it exists iff that block's free prefix is at least nr. Call B_j(p) that
  * prefix. Blocks of 2^j >= 32 bits are exactly the nodes at height j - 5 of a binary tree
  * over the bitmap's words (the same shape as the fit tree's); smaller blocks live inside one
- * word. The index needs no fit tree: it keeps the nodes' own prefixes itself.
+ * word. The index needs no fit tree: it keeps the blocks' own prefixes itself.
  *
  * Structure: for every tree node n at height h (leaves: h = 0) and every level
  * j = 0 .. h + 5, M(n, j) = the largest B_j over the 2^j-blocks inside n's span; M(n, h + 5)
  * is n's own prefix. A query descends from the root into the leftmost child whose M(·, j)
- * reaches nr. Entries are stored per height, node by node:
+ * reaches nr. Levels 0..7 — every alignment up to 2^7 granules — are packed in two words
+ * per node, node n at m[2n] and m[2n + 1], so the two children of a node share 16 bytes:
  *
- *   height h:  [ node L>>h: M(·,0) .. M(·,h+5) ][ node L>>h + 1: ... ] ...
+ *   m[2n]      levels 0..4, 6-bit lanes (values 0..16, bit 5 of each lane a guard)
+ *              ┌──┬──────┬──────┬──────┬──────┬──────┐
+ *              │00│  j4  │  j3  │  j2  │  j1  │  j0  │   bits 29..0
+ *              └──┴──────┴──────┴──────┴──────┴──────┘
+ *   m[2n + 1]  levels 5..7, 9-bit lanes (values 0..128, bit 8 of each lane a guard)
+ *              ┌─────┬─────────┬─────────┬─────────┐
+ *              │ 0.. │   j7    │   j6    │   j5    │      bits 26..0
+ *              └─────┴─────────┴─────────┴─────────┘
+ *
+ * A lane above a node's own level (j > h + 5: levels 6 and 7 of a leaf, 7 at height 1) is
+ * 0. Every level is the lane-wise maximum of the children's (SWAR, all lanes at once),
+ * except each node's own level h + 5, its prefix: the left child's, continued into the
+ * right one when the left child is entirely free. Levels 8 and up (alignments of 2^8
+ * granules and more) live in `#wide`, per height h >= 3, node by node, h - 2 entries
+ * (levels 8 .. h + 5); they are maintained only once a search has needed one (#jmax > 7),
+ * and up to the largest level searched so far.
  *
  * The index is built on the first aligned search of a chunk and kept up to date from then
- * on (it costs about h + 6 max operations per level of every update).
+ * on: an update recomputes the touched leaves and climbs while a node changes.
  *
  * Invariant A1 (check.ts): every entry equals its recomputation from the bitmap.
  */
@@ -37,6 +53,9 @@ function trailingOnes(z: number): number {
 
 /** Bits at the start of every 2^j-bit block of a word, for j = 0..4. */
 const BLOCK_STARTS = [0xffffffff | 0, 0x55555555, 0x11111111, 0x01010101, 0x00010001];
+
+/** The packed levels 0..4 of an entirely free word (blocks of 2^j bits, all free). */
+const FREE_WORD_LO = 1 | (2 << 6) | (4 << 12) | (8 << 18) | (16 << 24);
 
 /**
  * The largest free prefix (at most 2^j) of the 2^j-bit blocks of a word, given the run-start
@@ -59,18 +78,50 @@ function liftBlock(z: number, y2: number, y4: number, y8: number, y16: number, j
   return m;
 }
 
-/**
- * Lanes of the packed in-word levels: level j (0..4) in bits 6j..6j+4 (values 0..16), bit
- * 6j+5 a guard that stays 0 in stored values and catches the borrow in {@link packedMax}.
- */
-const GUARDS = 0x20 | (0x20 << 6) | (0x20 << 12) | (0x20 << 18) | (0x20 << 24);
-const LANES = ~GUARDS & 0x3fffffff;
+/** The packed levels 0..4 of free-bit word z (see the header). */
+function packLo(z: number): number {
+  if (z === -1) return FREE_WORD_LO;
+  if (z === 0) return 0;
+  // y_k marks the starts of k free bits in a row; a 2^j-block has a free prefix of k when
+  // y_k has its first bit set. Binary lifting finds the largest such k per level.
+  const y2 = z & (z >>> 1);
+  const y4 = y2 & (y2 >>> 2);
+  const y8 = y4 & (y4 >>> 4);
+  const y16 = y8 & (y8 >>> 8);
+  return (
+    1 |
+    (liftBlock(z, y2, y4, y8, y16, 1) << 6) |
+    (liftBlock(z, y2, y4, y8, y16, 2) << 12) |
+    (liftBlock(z, y2, y4, y8, y16, 3) << 18) |
+    (liftBlock(z, y2, y4, y8, y16, 4) << 24)
+  );
+}
 
-/** Lane-wise max of two packed words (SWAR): 5 lanes for the price of one. */
-function packedMax(a: number, b: number): number {
-  const ge = ((a | GUARDS) - b) & GUARDS; // guard set where a's lane >= b's lane
+/** Guards of the levels 0..4 word (bit 5 of each 6-bit lane). */
+const LO_GUARDS = 0x20 | (0x20 << 6) | (0x20 << 12) | (0x20 << 18) | (0x20 << 24);
+const LO_LANES = ~LO_GUARDS & 0x3fffffff;
+/** Guards of the levels 5..7 word (bit 8 of each 9-bit lane). */
+const HI_GUARDS = (1 << 8) | (1 << 17) | (1 << 26);
+const HI_LANES = ~HI_GUARDS & 0x7ffffff;
+
+/** Lane-wise max of two levels 0..4 words (SWAR): 5 lanes for the price of one. */
+function maxLo(a: number, b: number): number {
+  const ge = ((a | LO_GUARDS) - b) & LO_GUARDS; // guard set where a's lane >= b's lane
   const mask = (ge >>> 5) * 31; // that lane all ones
-  return (a & mask) | (b & ~mask & LANES);
+  return (a & mask) | (b & ~mask & LO_LANES);
+}
+
+/** Lane-wise max of two levels 5..7 words (SWAR). */
+function maxHi(a: number, b: number): number {
+  const ge = ((a | HI_GUARDS) - b) & HI_GUARDS;
+  const mask = (ge >>> 8) * 255;
+  return (a & mask) | (b & ~mask & HI_LANES);
+}
+
+/** The larger of two int32 values, without a branch. */
+function max32(a: number, b: number): number {
+  const d = a - b;
+  return a - (d & (d >> 31));
 }
 
 /** The per-level aligned prefix maxima of one chunk's bitmap. */
@@ -82,13 +133,12 @@ export class AlignedIndex {
   readonly #tailMask: number;
   /** Height of the root (leaves are height 0). */
   readonly height: number;
-  readonly #offset: Int32Array;
-  /**
-   * The entries, per height, node by node. A node at height h has h + 2 entries:
-   *   [0]       levels 0..4 packed (lanes of 6 bits, see GUARDS)
-   *   [j - 4]   level j for j = 5 .. h + 5 (the last one is the node's own prefix)
-   */
+  /** Levels 0..7 of node n at m[2n] (levels 0..4) and m[2n + 1] (levels 5..7). */
   readonly m: Int32Array;
+  /** Levels 8 and up: per height h >= 3, node by node, levels 8 .. h + 5 (h - 2 entries). */
+  readonly #wide: Int32Array;
+  /** Start of each height's entries in #wide. */
+  readonly #offset: Int32Array;
   /** Levels 0..#jmax are maintained (all levels after a rebuild for a larger alignment). */
   #jmax: number;
 
@@ -100,22 +150,18 @@ export class AlignedIndex {
     while (L < this.#nWords) L *= 2;
     this.#leaves = L;
     this.#tailMask = lastWordMask(nbits);
-    this.#jmax = jmax;
+    this.#jmax = Math.max(7, jmax);
     this.height = 31 - Math.clz32(L);
+    this.m = new Int32Array(4 * L);
     this.#offset = new Int32Array(this.height + 2);
     let total = 0;
-    for (let h = 0; h <= this.height; h++) {
+    for (let h = 3; h <= this.height; h++) {
       this.#offset[h] = total;
-      total += (L >> h) * (h + 2);
+      total += (L >> h) * (h - 2);
     }
     this.#offset[this.height + 1] = total;
-    this.m = new Int32Array(total);
+    this.#wide = new Int32Array(total);
     this.rebuild(map);
-  }
-
-  /** Index of node n's first entry (n at height h). */
-  #slot(n: number, h: number): number {
-    return this.#offset[h]! + (n - (this.#leaves >> h)) * (h + 2);
   }
 
   /** The free-bit word (1 = free) of word w, bits past the map counted as used. */
@@ -130,6 +176,11 @@ export class AlignedIndex {
     return this.#jmax;
   }
 
+  /** Levels 8 and up (empty of meaning until a search needs one); for the checker. */
+  get wide(): Int32Array {
+    return this.#wide;
+  }
+
   /** Recompute every maintained entry from the bitmap. */
   rebuild(map: Uint32Array): void {
     const L = this.#leaves;
@@ -139,7 +190,12 @@ export class AlignedIndex {
     }
   }
 
-  /** Recompute the entries over the words of bits [start, start + nr) after they changed. */
+  /**
+   * Recompute the entries over the words of bits [start, start + nr) after they changed,
+   * climbing while a node changes.
+   *
+   * Context: data plane; O(levels changed), allocation-free.
+   */
   update(map: Uint32Array, start: number, nr: number): void {
     if (nr <= 0) return;
     const L = this.#leaves;
@@ -157,65 +213,81 @@ export class AlignedIndex {
     }
   }
 
-  /** Leaf entries: in-word block prefixes for j = 0..4 (packed), then the word's prefix. */
+  /** Leaf entries: the in-word levels 0..4, and level 5, the word's own free prefix. */
   #leaf(n: number, z: number): void {
     const m = this.m;
-    const s = this.#slot(n, 0);
-    let packed = 0;
-    if (z === -1) {
-      packed = 1 | (2 << 6) | (4 << 12) | (8 << 18) | (16 << 24);
-    } else if (z !== 0) {
-      // y_k marks the starts of k free bits in a row; a 2^j-block has a free prefix of k
-      // when y_k has its first bit set. Binary lifting finds the largest such k per level.
-      const y2 = z & (z >>> 1);
-      const y4 = y2 & (y2 >>> 2);
-      const y8 = y4 & (y4 >>> 4);
-      const y16 = y8 & (y8 >>> 8);
-      packed =
-        1 |
-        (liftBlock(z, y2, y4, y8, y16, 1) << 6) |
-        (liftBlock(z, y2, y4, y8, y16, 2) << 12) |
-        (liftBlock(z, y2, y4, y8, y16, 3) << 18) |
-        (liftBlock(z, y2, y4, y8, y16, 4) << 24);
-    }
-    m[s] = packed;
-    m[s + 1] = z === -1 ? 32 : trailingOnes(z); // the word's own free prefix
+    m[2 * n] = packLo(z);
+    m[2 * n + 1] = z === -1 ? 32 : trailingOnes(z);
   }
 
   /**
-   * Inner entries: the children's maxima per level, then the node's own prefix — for the
-   * levels up to #jmax only (the largest alignment searched so far); the others are rebuilt
-   * when a search first needs them.
+   * Recompute inner node n at height h from its children.
    * @returns 0 when nothing changed.
    */
   #inner(n: number, h: number): number {
     const m = this.m;
-    const s = this.#slot(n, h);
-    const sa = this.#slot(2 * n, h - 1);
-    const sb = sa + (h + 1); // the right child follows the left one
-    const packed = packedMax(m[sa]!, m[sb]!);
-    let diff = packed ^ m[s]!;
-    m[s] = packed;
+    const a = 4 * n; // left child 2n at 4n, right child 2n + 1 at 4n + 2
+    const i = 2 * n;
+    const lo = maxLo(m[a]!, m[a + 2]!);
+    const ha = m[a + 1]!;
+    const hb = m[a + 3]!;
+    let hi: number;
+    if (h >= 3) {
+      hi = maxHi(ha, hb);
+    } else if (h === 2) {
+      // levels 5, 6 from the children; 7 is this node's own prefix (children's own: 6)
+      const a6 = ha >>> 9;
+      const own = a6 === 64 ? 64 + (hb >>> 9) : a6;
+      hi = maxHi(ha, hb) | (own << 18);
+    } else {
+      // level 5 from the children; 6 is this node's own prefix (children's own: 5)
+      const a5 = ha & 255;
+      const own = a5 === 32 ? 32 + (hb & 255) : a5;
+      hi = max32(a5, hb & 255) | (own << 9);
+    }
+    let diff = (lo ^ m[i]!) | (hi ^ m[i + 1]!);
+    m[i] = lo;
+    m[i + 1] = hi;
+    if (this.#jmax > 7 && h >= 3) diff |= this.#innerWide(n, h);
+    return diff;
+  }
+
+  /**
+   * Levels 8 .. min(h + 5, #jmax) of inner node n at height h >= 3: the children's maxima,
+   * then the node's own prefix (the children's own prefixes are their level h + 4).
+   * @returns 0 when nothing changed.
+   */
+  #innerWide(n: number, h: number): number {
+    const w = this.#wide;
+    const off = this.#offset;
+    const L = this.#leaves;
+    const s = off[h]! + (n - (L >> h)) * (h - 2);
     const jmax = this.#jmax;
-    const top = h + 4 < jmax ? h + 4 : jmax; // children's levels 5..h+4
-    for (let j = 5; j <= top; j++) {
-      const va = m[sa + j - 4]!;
-      const vb = m[sb + j - 4]!;
-      const d = va - vb;
-      const v = va - (d & (d >> 31));
-      diff |= v ^ m[s + j - 4]!;
-      m[s + j - 4] = v;
+    let diff = 0;
+    if (h >= 4) {
+      const sa = off[h - 1]! + (2 * n - (L >> (h - 1))) * (h - 3);
+      const sb = sa + (h - 3); // the right child follows the left one
+      const top = h + 4 < jmax ? h + 4 : jmax; // children's levels 8..h+4
+      for (let j = 8; j <= top; j++) {
+        const v = max32(w[sa + j - 8]!, w[sb + j - 8]!);
+        diff |= v ^ w[s + j - 8]!;
+        w[s + j - 8] = v;
+      }
     }
     if (h + 5 <= jmax) {
-      // The node's own free prefix: the left child's, continued into the right one when
-      // the left child is entirely free (children's own entries sit at index h).
       const half = 32 << (h - 1);
-      const pa = m[sa + h]!;
-      const own = pa === half ? half + m[sb + h]! : pa;
-      diff |= own ^ m[s + h + 1]!;
-      m[s + h + 1] = own;
+      const ownA = this.#ownPrefix(2 * n, h - 1);
+      const own = ownA === half ? half + this.#ownPrefix(2 * n + 1, h - 1) : ownA;
+      diff |= own ^ w[s + h - 3]!;
+      w[s + h - 3] = own;
     }
     return diff;
+  }
+
+  /** The free prefix of node n's own span, for a node at height h >= 2 (level h + 5). */
+  #ownPrefix(n: number, h: number): number {
+    if (h === 2) return this.m[2 * n + 1]! >>> 18;
+    return this.#wide[this.#offset[h]! + (n - (this.#leaves >> h)) * (h - 2) + h - 3]!;
   }
 
   /**
@@ -223,31 +295,46 @@ export class AlignedIndex {
    * @returns p, or -1 when no aligned block has a free prefix of nr bits.
    */
   find(map: Uint32Array, nr: number, j: number): number {
-    const L = this.#leaves;
     const H = this.height;
     if (j >= H + 5) return nr <= this.nbits && isRangeClear(map, 0, nr) ? 0 : -1; // only p = 0
+    if (j > 7) return this.#findWide(map, nr, j);
+    const m = this.m;
+    // M(n, j) = (m[2n + word] >>> shift) & mask
+    const word = j < 5 ? 0 : 1;
+    const shift = j < 5 ? 6 * j : 9 * (j - 5);
+    const mask = j < 5 ? 31 : 255;
+    if (((m[2 + word]! >>> shift) & mask) < nr) return -1;
+    const stop = j >= 5 ? j - 5 : 0; // height of the 2^j blocks (or the leaves)
+    let n = 1;
+    for (let h = H; h > stop; h--) {
+      n *= 2; // the left child; the right one when the left has no fit
+      n += (((m[2 * n + word]! >>> shift) & mask) - nr) >>> 31;
+    }
+    const base = (n - (this.#leaves >> stop)) * (32 << stop);
+    if (j >= 5) return base;
+    const y = runStarts(this.#freeWord(map, n - this.#leaves), nr) & BLOCK_STARTS[j]!;
+    return base + (31 - Math.clz32(y & -y));
+  }
+
+  /** {@link AlignedIndex.find} for levels j >= 8 (blocks of 256 bits and more). (Cold.) */
+  #findWide(map: Uint32Array, nr: number, j: number): number {
     if (j > this.#jmax) {
       this.#jmax = j;
       this.rebuild(map);
     }
-    if (this.#level(1, H, j) < nr) return -1;
+    const H = this.height;
+    const L = this.#leaves;
+    if (this.#wideLevel(1, H, j) < nr) return -1;
     let n = 1;
-    let h = H;
-    const stop = j >= 5 ? j - 5 : 0; // height of the 2^j blocks (or the leaves)
-    while (h > stop) {
-      const a = 2 * n;
-      n = this.#level(a, h - 1, j) >= nr ? a : a + 1;
-      h--;
+    for (let h = H; h > j - 5; h--) {
+      n *= 2;
+      if (this.#wideLevel(n, h - 1, j) < nr) n++;
     }
-    const base = (n - (L >> h)) * (32 << h);
-    if (j >= 5) return base;
-    const y = runStarts(this.#freeWord(map, n - L), nr) & BLOCK_STARTS[j]!;
-    return base + (31 - Math.clz32(y & -y));
+    return (n - (L >> (j - 5))) * (32 << (j - 5));
   }
 
-  /** M(n, j): the largest free prefix of the 2^j-blocks under node n (at height h). */
-  #level(n: number, h: number, j: number): number {
-    const s = this.#slot(n, h);
-    return j < 5 ? (this.m[s]! >>> (6 * j)) & 31 : this.m[s + j - 4]!;
+  /** M(n, j) for j >= 8 and a node at height h >= j - 5. */
+  #wideLevel(n: number, h: number, j: number): number {
+    return this.#wide[this.#offset[h]! + (n - (this.#leaves >> h)) * (h - 2) + j - 8]!;
   }
 }

@@ -65,6 +65,14 @@ export function checkInvariants(pool: GenPool): void {
           );
         }
       }
+      const wide = chunk.aligned.wide;
+      for (let i = 0; i < fresh.wide.length; i++) {
+        if (fresh.wide[i] !== wide[i]) {
+          throw new InvariantError(
+            `A1: ${at}: aligned index wide entry ${i} stores ${wide[i]}, computed ${fresh.wide[i]}`,
+          );
+        }
+      }
     }
     if (chunk.runs !== null) {
       const maps = chunk.runs.checkBoundaryMaps();

@@ -109,8 +109,8 @@ function setLeaf(t: Int32Array, n: number, z: number): void {
  * @returns 0 when the node did not change, non-zero otherwise.
  */
 function combine(t: Int32Array, n: number, span: number, cap: number): number {
-  const a = 8 * n; // left child 2n at 4 * 2n; right child right after it
-  const i = 4 * n;
+  const a = n << 3; // left child 2n at 4 * 2n; right child right after it
+  const i = n << 2;
   const pa = t[a]!;
   const sa = t[a + 1]!;
   const ma = t[a + 2]!;
@@ -119,13 +119,14 @@ function combine(t: Int32Array, n: number, span: number, cap: number): number {
   const mb = t[a + 6]!;
   let p = pa + (pb & ~((pa - span) >> 31));
   let s = sb + (sa & ~((sb - span) >> 31));
-  let m = sa + pb;
-  let d = m - ma;
+  // max(ma, mb, sa + pb); `| 0` keeps it int32 (no overflow checks: values stay < 2^30)
+  let m = (sa + pb) | 0;
+  let d = (m - ma) | 0;
   m -= d & (d >> 31);
-  d = m - mb;
+  d = (m - mb) | 0;
   m -= d & (d >> 31);
   // Saturate (see the header); m < full whenever p or s is, so one test guards all three.
-  if (m > cap && m !== 2 * span) {
+  if (m > cap && m !== span << 1) {
     m = cap;
     if (p > cap) p = cap;
     if (s > cap) s = cap;
@@ -241,13 +242,16 @@ export class FitTree {
     let hi = (L + wLast) >> 1;
     let span = 32;
     const cap = this.#cap;
+    // Keep one call site of combine here: update, combine and the leaf helpers just fit
+    // V8's inlining budget (a second site, or a larger combine, puts the leaf helpers out
+    // of line, two calls per leaf).
     while (lo >= 1) {
       let diff = 0;
       for (let n = lo; n <= hi; n++) diff |= combine(t, n, span, cap);
       if (diff === 0) return; // ancestors depend only on these nodes
       lo >>= 1;
       hi >>= 1;
-      span *= 2;
+      span <<= 1;
     }
   }
 
@@ -283,15 +287,15 @@ export class FitTree {
     let base = 0;
     let span = this.#totalBits;
     while (n < L) {
-      const half = span / 2;
-      const ia = 8 * n; // left child 2n
+      const half = span >>> 1; // int32 arithmetic throughout: spans are at most 2^30
+      const ia = n << 3; // left child 2n
       const goRight = (t[ia + 2]! - nr) >>> 31; // 1 when the left child has no run of nr
       // The run crossing the middle fits only on the way right (rare: a predictable branch).
       if ((goRight & ((nr - 1 - t[ia + 1]! - t[ia + 4]!) >>> 31)) !== 0) {
         return base + half - t[ia + 1]!;
       }
-      n = 2 * n + goRight;
-      base += half * goRight;
+      n = (n << 1) + goRight;
+      base += half & -goRight;
       span = half;
     }
     // A leaf whose longest run is >= nr, so nr <= 32.

@@ -16,11 +16,15 @@
  *     head is a record of its own (`bucketOf` maps the length to it), so the lowest run of
  *     a length is the head's first link and an insert searches only among runs of one
  *     length;
- *   - `byStart` and `byEnd` (IntMap): the run whose first bit, or whose end (one past its
- *     last bit), is a given bit.
+ *   - `byStart` and `byEnd` (PagedIntMap, direct maps over the bit positions): the run
+ *     whose first bit, or whose end (one past its last bit), is a given bit; `bucketOf`
+ *     is a PagedIntMap over the lengths.
  * Records live in one Int32Array, rec[k * STRIDE ...]:
  *
- *   [ length | start (head: its top level) | level | next[0..MAX_LEVEL) | prev[0..MAX_LEVEL) ]
+ *   [ length | level | next[0..MAX_LEVEL) | prev[0..MAX_LEVEL) ]
+ *
+ * and the starts apart, start[k] (a head's: its bucket's top level in use): a search reads
+ * the start of every run it passes, and 4 bytes a run stay in the L1 cache.
  *
  * With prev links a known run leaves its bucket in O(its level), no search. A run that is
  * cut or merged keeps its record: unlinked, re-keyed, linked into the bucket of its new
@@ -39,30 +43,37 @@
  */
 
 import { SummaryBitmap } from '../bitmap/summary.js';
-import { IntMap } from './int-map.js';
+import { PagedIntMap } from './int-map.js';
 
 /** Links per record and direction; with p = 1/4 this serves 4^12 runs of one length. */
 const MAX_LEVEL = 12;
 const LEN = 0;
-const START = 1;
-const LEVEL = 2;
-const NEXT = 3;
+const LEVEL = 1;
+const NEXT = 2;
 const PREV = NEXT + MAX_LEVEL;
 const STRIDE = PREV + MAX_LEVEL;
 const NIL = -1;
+/**
+ * Buckets of lengths up to this keep their head record while empty: best fit empties and
+ * refills the buckets of short runs all the time, and a kept head spares the record, the
+ * map entry and their undoing (at most this many records, about 110 KiB).
+ */
+const KEEP_HEADS = 1024;
 
 /** The free runs of a chunk of `nbits` bits, by length then start, and by start and end. */
 export class RunIndex {
   #rec: Int32Array;
+  /** Start of run k (a head: its bucket's top level in use), apart so searches stay in L1. */
+  #start: Int32Array;
   #freeStack: Int32Array;
   #freeTop = 0;
   #capacity = 0;
   #count = 0;
   #rng = 0x9e3779b9 | 0;
   readonly #lengths: SummaryBitmap;
-  readonly #bucketOf = new IntMap();
-  readonly #byStart = new IntMap();
-  readonly #byEnd = new IntMap();
+  readonly #bucketOf: PagedIntMap;
+  readonly #byStart: PagedIntMap;
+  readonly #byEnd: PagedIntMap;
   /** Times the record array doubled. */
   growths = 0;
   /** Records before the searched start on every level of one bucket (filled by #find). */
@@ -70,7 +81,11 @@ export class RunIndex {
 
   constructor(nbits: number, capacity = 64) {
     this.#lengths = new SummaryBitmap(nbits + 1);
+    this.#bucketOf = new PagedIntMap(nbits + 1);
+    this.#byStart = new PagedIntMap(nbits + 1);
+    this.#byEnd = new PagedIntMap(nbits + 1);
     this.#rec = new Int32Array(0);
+    this.#start = new Int32Array(0);
     this.#freeStack = new Int32Array(0);
     this.#grow(Math.max(2, capacity));
   }
@@ -84,6 +99,9 @@ export class RunIndex {
     const old = this.#capacity;
     const rec = new Int32Array(capacity * STRIDE);
     rec.set(this.#rec);
+    const start = new Int32Array(capacity);
+    start.set(this.#start);
+    this.#start = start;
     const freeStack = new Int32Array(capacity);
     freeStack.set(this.#freeStack.subarray(0, this.#freeTop));
     let top = this.#freeTop;
@@ -122,21 +140,21 @@ export class RunIndex {
     const o = head * STRIDE;
     const rec = this.#rec;
     rec[o + LEN] = len;
-    rec[o + START] = 1; // the bucket's top level in use
+    this.#start[head] = 1; // the bucket's top level in use
     rec[o + LEVEL] = MAX_LEVEL;
     for (let l = 0; l < MAX_LEVEL; l++) rec[o + NEXT + l] = NIL;
     this.#bucketOf.set(len, head);
-    this.#lengths.set(len);
     return head;
   }
 
   /** Fill #update with the last record before `start` on every level of bucket `head`. */
   #find(head: number, start: number): void {
     const rec = this.#rec;
+    const starts = this.#start;
     let x = head;
-    for (let l = rec[head * STRIDE + START]! - 1; l >= 0; l--) {
+    for (let l = starts[head]! - 1; l >= 0; l--) {
       let y = rec[x * STRIDE + NEXT + l]!;
-      while (y !== NIL && rec[y * STRIDE + START]! < start) {
+      while (y !== NIL && starts[y]! < start) {
         x = y;
         y = rec[x * STRIDE + NEXT + l]!;
       }
@@ -151,11 +169,12 @@ export class RunIndex {
     const rec = this.#rec;
     const ho = head * STRIDE;
     const level = rec[o + LEVEL]!;
-    const top = rec[ho + START]!;
-    this.#find(head, rec[o + START]!);
+    const top = this.#start[head]!;
+    if (rec[ho + NEXT] === NIL) this.#lengths.set(rec[o + LEN]!); // the bucket was empty
+    this.#find(head, this.#start[k]!);
     if (level > top) {
       for (let l = top; l < level; l++) this.#update[l] = head;
-      rec[ho + START] = level;
+      this.#start[head] = level;
     }
     for (let l = 0; l < level; l++) {
       const u = this.#update[l]!;
@@ -181,9 +200,13 @@ export class RunIndex {
     const len = rec[o + LEN]!;
     const head = this.#bucketOf.get(len);
     if (rec[head * STRIDE + NEXT]! === NIL) {
-      this.#bucketOf.delete(len);
       this.#lengths.clear(len);
-      this.#freeStack[this.#freeTop++] = head;
+      if (len > KEEP_HEADS) {
+        this.#bucketOf.delete(len);
+        this.#freeStack[this.#freeTop++] = head;
+      } else {
+        this.#start[head] = 1; // kept, empty: its top level back to 1
+      }
     }
   }
 
@@ -192,7 +215,7 @@ export class RunIndex {
     this.#unlink(k);
     const o = k * STRIDE;
     this.#rec[o + LEN] = len;
-    this.#rec[o + START] = start;
+    this.#start[k] = start;
     this.#link(k);
   }
 
@@ -200,7 +223,7 @@ export class RunIndex {
     const k = this.#record();
     const o = k * STRIDE;
     this.#rec[o + LEN] = len;
-    this.#rec[o + START] = start;
+    this.#start[k] = start;
     this.#rec[o + LEVEL] = this.#randomLevel();
     this.#link(k);
     this.#byStart.set(start, k);
@@ -211,8 +234,8 @@ export class RunIndex {
   #dropRun(k: number): void {
     this.#unlink(k);
     const o = k * STRIDE;
-    this.#byStart.delete(this.#rec[o + START]!);
-    this.#byEnd.delete(this.#rec[o + START]! + this.#rec[o + LEN]!);
+    this.#byStart.delete(this.#start[k]!);
+    this.#byEnd.delete(this.#start[k]! + this.#rec[o + LEN]!);
     this.#freeStack[this.#freeTop++] = k;
     this.#count--;
   }
@@ -241,7 +264,7 @@ export class RunIndex {
     const len = this.#lengths.nextSet(nr);
     if (len < 0) return -1;
     const first = this.#rec[this.#bucketOf.get(len) * STRIDE + NEXT]!;
-    return this.#rec[first * STRIDE + START]!;
+    return this.#start[first]!;
   }
 
   /**
@@ -283,7 +306,7 @@ export class RunIndex {
     const right = this.#byStart.get(e);
     const rec = this.#rec;
     if (left !== -1) {
-      const a = rec[left * STRIDE + START]!;
+      const a = this.#start[left]!;
       let b = e;
       if (right !== -1) {
         b = e + rec[right * STRIDE + LEN]!;
@@ -310,7 +333,7 @@ export class RunIndex {
       const head = this.#bucketOf.get(len);
       if (head === -1) return [[-1, -1]]; // a length bit without a bucket breaks R1
       for (let k = rec[head * STRIDE + NEXT]!; k !== NIL; k = rec[k * STRIDE + NEXT]!) {
-        out.push([rec[k * STRIDE + LEN]!, rec[k * STRIDE + START]!]);
+        out.push([rec[k * STRIDE + LEN]!, this.#start[k]!]);
       }
     }
     return out;
@@ -325,8 +348,11 @@ export class RunIndex {
     const runs = this.entries();
     if (runs.length !== this.#count) return `${runs.length} runs linked, ${this.#count} counted`;
     for (const [len, head] of this.#bucketOf.entries()) {
-      if (!this.#lengths.has(len)) return `bucket ${len} has no length bit`;
-      if (this.#rec[head * STRIDE + NEXT] === NIL) return `bucket ${len} is empty`;
+      const empty = this.#rec[head * STRIDE + NEXT] === NIL;
+      if (empty === this.#lengths.has(len)) {
+        return `bucket ${len} is ${empty ? 'empty' : 'not empty'}, its length bit is ${empty ? 'set' : 'clear'}`;
+      }
+      if (empty && len > KEEP_HEADS) return `bucket ${len} is empty`;
     }
     if (this.#byStart.size !== runs.length || this.#byEnd.size !== runs.length) {
       return `${runs.length} runs but ${this.#byStart.size} starts and ${this.#byEnd.size} ends mapped`;

@@ -733,13 +733,13 @@ test('checkInvariants names A1 for a stale aligned-fit index and R1/R2 for a wro
   const aligned = chunk.aligned;
   const runs = chunk.runs;
   assert.ok(aligned !== null && runs !== null, 'both indexes were built');
-  const saved = aligned.m[0]!;
-  aligned.m[0] = saved + 7;
+  const saved = aligned.m[2]!; // the root's packed levels 0..4
+  aligned.m[2] = saved + 7;
   assert.throws(
     () => checkInvariants(pool),
     (e: unknown) => e instanceof InvariantError && e.message.startsWith('A1:'),
   );
-  aligned.m[0] = saved;
+  aligned.m[2] = saved;
   checkInvariants(pool);
   runs.insert(1, 100); // granule 100 is inside a larger free run: not a maximal run
   assert.throws(
