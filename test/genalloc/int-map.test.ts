@@ -1,50 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* IntMap and PagedIntMap (src/genalloc/int-map.ts) against a JavaScript Map over seeded random operations. */
+/* PagedIntMap (src/genalloc/int-map.ts) against a JavaScript Map over seeded random operations. */
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XorShift32 } from '../../src/base/rng.js';
-import { IntMap, PagedIntMap } from '../../src/genalloc/int-map.js';
-
-test('IntMap agrees with a Map over 200,000 seeded set/get/delete operations, through growth', () => {
-  const rng = new XorShift32(7);
-  const map = new IntMap(4);
-  const ref = new Map<number, number>();
-  for (let i = 0; i < 200_000; i++) {
-    const r = rng.next();
-    // keys that share their low bits (multiples of 8192) stress a weak hash
-    const key = ((r >>> 8) % 5000) * ((r & 1) === 1 ? 8192 : 1);
-    const op = r % 3;
-    if (op === 0) {
-      map.set(key, i);
-      ref.set(key, i);
-    } else if (op === 1) {
-      assert.equal(map.delete(key), ref.delete(key), `delete ${key} at op ${i}`);
-    } else {
-      assert.equal(map.get(key), ref.get(key) ?? -1, `get ${key} at op ${i}`);
-    }
-    assert.equal(map.size, ref.size, `size at op ${i}`);
-  }
-  assert.ok(map.growths > 0, 'the table grew');
-  assert.deepEqual(
-    map.entries().sort((a, b) => a[0] - b[0]),
-    [...ref.entries()].sort((a, b) => a[0] - b[0]),
-  );
-});
-
-test('IntMap.get of an absent key is -1 and delete of an absent key is false', () => {
-  const map = new IntMap();
-  assert.equal(map.get(42), -1);
-  assert.equal(map.delete(42), false);
-  map.set(42, 7);
-  assert.equal(map.get(42), 7);
-  map.set(42, 8); // overwrite keeps one entry
-  assert.equal(map.size, 1);
-  assert.equal(map.get(42), 8);
-  assert.equal(map.delete(42), true);
-  assert.equal(map.get(42), -1);
-  assert.equal(map.size, 0);
-});
+import { PagedIntMap } from '../../src/genalloc/int-map.js';
 
 test('PagedIntMap agrees with a Map over 200,000 seeded set/get/delete operations, through growth', () => {
   const rng = new XorShift32(11);
