@@ -48,35 +48,32 @@ function trailingOnes(z: number): number {
   return t === 0 ? 32 : 31 - Math.clz32(t & -t);
 }
 
+/** LONGEST[h]: the longest run of one bits in the 16-bit value h (64 KiB, built once). */
+const LONGEST = longestRuns16();
+
+/** Build LONGEST: a run of h starts at bit 0, or lies in h >>> 1. */
+function longestRuns16(): Uint8Array {
+  const table = new Uint8Array(1 << 16);
+  for (let h = 1; h < 1 << 16; h++) {
+    const r = trailingOnes(h);
+    const rest = table[h >>> 1]!;
+    table[h] = r > rest ? r : rest;
+  }
+  return table;
+}
+
 /**
- * Length of the longest run of one bits in a word that is not all ones (at most 31).
- * y_k marks the starts of k ones in a row; y_(m+s)(i) = y_m(i) & y_s(i + m), so the length
- * is built greedily from 16 + 8 + 4 + 2 + 1 in five fixed steps.
+ * Length of the longest run of one bits in a word: the longest of the low half's, the high
+ * half's (two independent table reads) and the run across the middle (leading ones of the
+ * low half plus trailing ones of the high half), with branch-free maxima. Replaces a
+ * five-step bit-doubling search whose serial chain cost about twice as much per edge word.
  */
 function longestRun(z: number): number {
-  const y2 = z & (z >>> 1);
-  const y4 = y2 & (y2 >>> 2);
-  const y8 = y4 & (y4 >>> 4);
-  const y16 = y8 & (y8 >>> 8);
-  // Each step keeps c when it is non-zero: k = -1 when c != 0, else 0 (branch-free).
-  let c = y16;
-  let k = (c | -c) >> 31;
-  let m = 16 & k;
-  let y = c | ~k;
-  c = y & (y8 >>> m);
-  k = (c | -c) >> 31;
-  m += 8 & k;
-  y = (c & k) | (y & ~k);
-  c = y & (y4 >>> m);
-  k = (c | -c) >> 31;
-  m += 4 & k;
-  y = (c & k) | (y & ~k);
-  c = y & (y2 >>> m);
-  k = (c | -c) >> 31;
-  m += 2 & k;
-  y = (c & k) | (y & ~k);
-  c = y & (z >>> m);
-  return m + (((c | -c) >> 31) & 1);
+  let m = LONGEST[z & 0xffff]!;
+  let d = LONGEST[z >>> 16]! - m;
+  m += d & ~(d >> 31);
+  d = Math.clz32(~(z << 16)) + trailingOnes(z >>> 16) - m;
+  return m + (d & ~(d >> 31));
 }
 
 /** Set leaf n's (pre, suf, max) from its free-bit word z. */
