@@ -112,32 +112,36 @@ export function releaseBits(
 }
 
 /**
- * Return true when every bit of [start, start + nr) is set (plain loads: the pre-check of
- * a free; releaseBits verifies each word again with its CAS).
+ * Return true when every bit of [start, start + nr) equals `ones`' bits (-1: all set, 0: all
+ * clear), with plain loads: the checks below are pre-checks and hints, each word is verified
+ * again by its CAS.
  */
-export function rangeAllSet(words: Int32Array, start: number, nr: number): boolean {
+function rangeAll(words: Int32Array, start: number, nr: number, ones: number): boolean {
   if (nr <= 0) return true;
   const end = start + nr;
   const wLast = (end - 1) >>> 5;
   let mask = firstWordMask(start);
   for (let w = start >>> 5; ; w++) {
     if (w === wLast) mask &= lastWordMask(end);
-    if ((words[w]! & mask) !== mask) return false;
+    if ((words[w]! & mask) !== (ones & mask)) return false;
     if (w === wLast) return true;
     mask = -1;
   }
 }
 
-/** Return true when every bit of [start, start + nr) is clear (plain loads: a hint check). */
+/**
+ * Return true when every bit of [start, start + nr) is set (the pre-check of a free;
+ * releaseBits verifies each word again with its CAS).
+ * @returns false when some bit of the range is clear.
+ */
+export function rangeAllSet(words: Int32Array, start: number, nr: number): boolean {
+  return rangeAll(words, start, nr, -1);
+}
+
+/**
+ * Return true when every bit of [start, start + nr) is clear (a hint check).
+ * @returns false when some bit of the range is set.
+ */
 export function rangeAllClear(words: Int32Array, start: number, nr: number): boolean {
-  if (nr <= 0) return true;
-  const end = start + nr;
-  const wLast = (end - 1) >>> 5;
-  let mask = firstWordMask(start);
-  for (let w = start >>> 5; ; w++) {
-    if (w === wLast) mask &= lastWordMask(end);
-    if ((words[w]! & mask) !== 0) return false;
-    if (w === wLast) return true;
-    mask = -1;
-  }
+  return rangeAll(words, start, nr, 0);
 }
