@@ -76,7 +76,7 @@ export class Fields {
   }
 
   /** @throws {ScenarioError} naming the first field not in `allowed`. */
-  only(allowed: readonly string[]): void {
+  allowFields(allowed: readonly string[]): void {
     for (const key of Object.keys(this.#obj)) {
       if (!allowed.includes(key)) {
         throw fieldError(

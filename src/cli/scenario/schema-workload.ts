@@ -69,13 +69,13 @@ function checkAllocOp(f: Fields, name: OpName, pool: PoolSpec, cpu: number): Scr
   let offset = -1;
   let zero = name === 'vzalloc';
   if (pool.type === 'vm_map_ram') {
-    f.only([...base, 'pages']);
+    f.allowFields([...base, 'pages']);
     size = f.int('pages', 1, MAX_MAP_PAGES);
   } else if (pool.type === 'dmapool') {
-    f.only([...base, 'zero']);
+    f.allowFields([...base, 'zero']);
     zero = f.bool('zero', false);
   } else {
-    f.only([...base, 'size', 'align', 'zero', ...(isGenpool(pool) ? ['offset'] : [])]);
+    f.allowFields([...base, 'size', 'align', 'zero', ...(isGenpool(pool) ? ['offset'] : [])]);
     size = f.size('size');
     align = f.size('align', 0);
     if (align !== 0 && !isPowerOfTwo(align)) throw f.error('align', 'must be a power of two');
@@ -113,10 +113,10 @@ export function checkScript(
     }
     const cpu = f.int('cpu', 0, machine.cpus - 1, 0);
     if (name === 'purge' || name === 'work') {
-      f.only(['op', 'cpu']);
+      f.allowFields(['op', 'cpu']);
       ops.push({ op: name, cpu, path: f.path });
     } else if (name === 'fail') {
-      f.only(['op', 'cpu', 'site', 'nth', 'times']);
+      f.allowFields(['op', 'cpu', 'site', 'nth', 'times']);
       const site = f.oneOf('site', SITES);
       ops.push({
         op: 'fail',
@@ -127,7 +127,7 @@ export function checkScript(
         path: f.path,
       });
     } else if (name === 'free' || name === 'vfree' || name === 'vm_unmap_ram') {
-      f.only(['op', 'id', 'cpu']);
+      f.allowFields(['op', 'id', 'cpu']);
       const id = f.name('id');
       const got = live.get(id);
       if (got === undefined) throw f.error('id', `'${id}' is not a live allocation here`);
@@ -188,12 +188,12 @@ function checkUser(f: Fields, pools: readonly PoolSpec[], machine: MachineSpec):
   let lo = 0;
   let hi = 0;
   if (pool.type === 'vm_map_ram') {
-    f.only([...common, 'pages', 'dist']);
+    f.allowFields([...common, 'pages', 'dist']);
     [lo, hi] = range(f, 'pages', true);
   } else if (pool.type === 'dmapool') {
-    f.only([...common, 'zero']);
+    f.allowFields([...common, 'zero']);
   } else {
-    f.only([...common, 'size', 'dist', 'align', 'zero']);
+    f.allowFields([...common, 'size', 'dist', 'align', 'zero']);
     [lo, hi] = range(f, 'size', false);
   }
   const align = f.size('align', 0);
@@ -228,7 +228,7 @@ function checkUser(f: Fields, pools: readonly PoolSpec[], machine: MachineSpec):
  * @returns the mix. @throws {ScenarioError} for the first problem.
  */
 export function checkMix(f: Fields, pools: readonly PoolSpec[], machine: MachineSpec): MixSpec {
-  f.only(['steps', 'users', 'purgeEvery', 'faults', 'drain']);
+  f.allowFields(['steps', 'users', 'purgeEvery', 'faults', 'drain']);
   const list = f.array('users');
   if (list.length === 0) throw f.error('users', 'a mix needs at least one user');
   const users = list.map((u, i) =>
@@ -236,7 +236,7 @@ export function checkMix(f: Fields, pools: readonly PoolSpec[], machine: Machine
   );
   const faults: MixFault[] = f.array('faults', []).map((x, i) => {
     const g = new Fields(f.ctx, childPath(f.at('faults'), i), x);
-    g.only(['site', 'every']);
+    g.allowFields(['site', 'every']);
     return { site: g.oneOf('site', SITES), every: g.int('every', 1, 1e9) };
   });
   return {

@@ -48,7 +48,7 @@ export const MAX_SEED = 0xffffffff;
 export function checkScenario(doc: JsonDocument, file: string, readDts: DtsReader): Scenario {
   const ctx: FieldContext = { file, doc };
   const top = new Fields(ctx, '', doc.value);
-  top.only(TOP);
+  top.allowFields(TOP);
   const machine = checkMachine(top.object('machine'));
   const dts = checkDts(top, readDts);
   const pools = checkPools(top);
@@ -78,7 +78,7 @@ const MAX_NR_CPUS = 8192;
  * possibleCpus cpus..nrCpus.
  */
 function checkMachine(f: Fields): MachineSpec {
-  f.only(['memory', 'nodes', 'cpus', 'possibleCpus', 'nrCpus', 'dmapoolDebug']);
+  f.allowFields(['memory', 'nodes', 'cpus', 'possibleCpus', 'nrCpus', 'dmapoolDebug']);
   const memory = f.has('memory') ? f.size('memory') : 4 * 2 ** 30;
   if (memory < MIN_MEMORY || memory > MAX_MEMORY) {
     throw f.error('memory', `${memory} bytes is outside the simulator's 16 MiB..1 TiB`);
@@ -169,7 +169,7 @@ function checkPool(f: Fields): PoolSpec {
     case 'devm-genpool':
       return checkDevmGenpool(f, id);
     case 'dmapool': {
-      f.only(['type', 'id', 'device', 'name', 'size', 'align', 'boundary']);
+      f.allowFields(['type', 'id', 'device', 'name', 'size', 'align', 'boundary']);
       const align = f.size('align', 0);
       const boundary = f.size('boundary', 0);
       if (align !== 0 && !isPowerOfTwo(align)) throw f.error('align', 'must be a power of two');
@@ -187,10 +187,10 @@ function checkPool(f: Fields): PoolSpec {
       };
     }
     case 'vmalloc':
-      f.only(['type', 'id', 'caller']);
+      f.allowFields(['type', 'id', 'caller']);
       return { type, id, path, caller: f.str('caller', id) };
     case 'vm_map_ram':
-      f.only(['type', 'id']);
+      f.allowFields(['type', 'id']);
       return { type, id, path };
   }
 }
@@ -208,14 +208,14 @@ function checkAlgo(f: Fields): { algo: AlgoName | null; align: number } {
 }
 
 function checkDtGenpool(f: Fields, id: string): PoolSpec {
-  f.only(['type', 'id', 'label', 'consumer', 'algo', 'align']);
+  f.allowFields(['type', 'id', 'label', 'consumer', 'algo', 'align']);
   if (f.has('label') === f.has('consumer')) {
     throw fieldError(f.ctx, f.path, "a genpool needs exactly one of 'label' or 'consumer'");
   }
   let consumer = null;
   if (f.has('consumer')) {
     const c = f.object('consumer');
-    c.only(['node', 'property', 'index']);
+    c.allowFields(['node', 'property', 'index']);
     consumer = {
       node: c.str('node'),
       property: c.str('property', 'sram'),
@@ -235,14 +235,14 @@ function checkDtGenpool(f: Fields, id: string): PoolSpec {
 }
 
 function checkDevmGenpool(f: Fields, id: string): PoolSpec {
-  f.only(['type', 'id', 'device', 'name', 'order', 'algo', 'align', 'chunks']);
+  f.allowFields(['type', 'id', 'device', 'name', 'order', 'algo', 'align', 'chunks']);
   const { algo, align } = checkAlgo(f);
   const list = f.array('chunks');
   if (list.length === 0) throw f.error('chunks', 'a devm-genpool needs at least one chunk');
   const chunks: ChunkSpec[] = [];
   for (let i = 0; i < list.length; i++) {
     const c = new Fields(f.ctx, childPath(f.at('chunks'), i), list[i]);
-    c.only(['size', 'phys']);
+    c.allowFields(['size', 'phys']);
     const size = c.size('size');
     if (size === 0) throw c.error('size', 'a chunk needs a size above 0');
     chunks.push({ size, phys: c.has('phys') ? c.size('phys') : -1 });
@@ -261,7 +261,7 @@ function checkDevmGenpool(f: Fields, id: string): PoolSpec {
 }
 
 function checkWorkload(f: Fields, pools: readonly PoolSpec[], machine: MachineSpec): WorkloadSpec {
-  f.only(['script', 'mix', 'sampleEvery']);
+  f.allowFields(['script', 'mix', 'sampleEvery']);
   if (f.has('script') === f.has('mix')) {
     throw fieldError(f.ctx, f.path, "a workload needs exactly one of 'script' or 'mix'");
   }
