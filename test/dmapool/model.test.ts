@@ -95,9 +95,19 @@ interface World {
   oracles: Oracle[];
 }
 
-function build(debug: boolean): World {
-  const m = new Machine({ dmapoolDebug: debug });
-  const dev = m.createDevice('model', { dmaMask: -1, dmaOffset: DMA_OFFSET });
+/** Where the pools' buffers come from: the machine's RAM and the device's node. */
+interface Placement {
+  readonly memory: string;
+  readonly nodes: number;
+  readonly node: number;
+}
+
+/** The default 4 GiB machine: buffers just above 4 GiB. */
+const ABOVE_4G: Placement = { memory: '4G', nodes: 1, node: 0 };
+
+function build(debug: boolean, where: Placement): World {
+  const m = new Machine({ dmapoolDebug: debug, memory: where.memory, nodes: where.nodes });
+  const dev = m.createDevice('model', { dmaMask: -1, dmaOffset: DMA_OFFSET, node: where.node });
   const pools: DmaPool[] = [];
   const oracles: Oracle[] = [];
   CONFIGS.forEach((cfg, i) => {
@@ -163,8 +173,13 @@ function checkFreeList(w: World, pool: DmaPool, o: Oracle): void {
   assert.equal(block, 0, `${o.name} free list longer than the oracle's`);
 }
 
-function run(debug: boolean, ops: number, seed: number): void {
-  const w = build(debug);
+/**
+ * Run `ops` seeded operations with the buffers `where` says. The pool keeps its list head
+ * in two forms (see dma-pool.ts): a word index for RAM below 8 GiB — below 4 GiB (1G
+ * machine) and above it (the default) take different bits — and a full address beyond.
+ */
+function run(debug: boolean, ops: number, seed: number, where = ABOVE_4G): void {
+  const w = build(debug, where);
   const { m, pools, oracles } = w;
   const k = m.kernel;
   const rng = new XorShift32(seed);
@@ -271,6 +286,14 @@ test('model: 100,000 seeded operations on eleven pools match the oracle', () => 
 
 test('model: a second seed', () => {
   run(false, 20_000, 12345);
+});
+
+test('model: buffers below 4 GiB (a 1 GiB machine)', () => {
+  run(false, 30_000, 0x51ab0c3d, { memory: '1G', nodes: 1, node: 0 });
+});
+
+test('model: buffers above 8 GiB (node 1 of a 16 GiB machine)', () => {
+  run(false, 30_000, 0x7713c2e1, { memory: '16G', nodes: 2, node: 1 });
 });
 
 test('model (DMAPOOL_DEBUG): 15,000 operations, poison checked, nothing reported', () => {

@@ -45,22 +45,25 @@ export function dmapoolCases(): DmapoolCase[] {
 /** Allocation through a dmapool, as the block's physical address (its bus address). */
 class DmaPoolTarget implements WorkloadTarget {
   readonly m: Machine;
+  /** The kernel API, read once (machine.kernel is a lookup). */
+  readonly k: Machine['kernel'];
   readonly pool: DmaPool;
   readonly #handle = { value: 0 };
   readonly #gfp: number;
   constructor() {
     this.m = new Machine({ memory: '1G' });
     const k = this.m.kernel;
+    this.k = k;
     const dev = this.m.createDevice('churn', { dmaMask: -1 });
     this.pool = k.dma_pool_create('churn', dev, 64, 64, 4096)!;
     this.#gfp = k.GFP_KERNEL;
   }
   alloc(): number {
-    const v = this.m.kernel.dma_pool_alloc(this.pool, this.#gfp, this.#handle);
+    const v = this.k.dma_pool_alloc(this.pool, this.#gfp, this.#handle);
     return v === 0 ? -1 : this.#handle.value;
   }
   free(off: number): void {
-    this.m.kernel.dma_pool_free(this.pool, off + PAGE_OFFSET, off);
+    this.k.dma_pool_free(this.pool, off + PAGE_OFFSET, off);
   }
 }
 
