@@ -45,12 +45,6 @@
 import { lastWordMask, isRangeClear } from '../bitmap/bitmap.js';
 import { runStarts } from './fit-tree.js';
 
-/** Number of trailing one bits of a word that is not all ones. */
-function trailingOnes(z: number): number {
-  const t = ~z;
-  return 31 - Math.clz32(t & -t);
-}
-
 /** Bits at the start of every 2^j-bit block of a word, for j = 0..4. */
 const BLOCK_STARTS = [0xffffffff | 0, 0x55555555, 0x11111111, 0x01010101, 0x00010001];
 
@@ -78,8 +72,8 @@ function liftBlock(z: number, y2: number, y4: number, y8: number, y16: number, j
   return m;
 }
 
-/** The packed levels 0..4 of free-bit word z (see the header). */
-function packLo(z: number): number {
+/** The packed levels 0..4 of free-bit word z by binary lifting (builds BYTE_LO). */
+function packLoByLifting(z: number): number {
   if (z === -1) return FREE_WORD_LO;
   if (z === 0) return 0;
   // y_k marks the starts of k free bits in a row; a 2^j-block has a free prefix of k when
@@ -95,6 +89,36 @@ function packLo(z: number): number {
     (liftBlock(z, y2, y4, y8, y16, 3) << 18) |
     (liftBlock(z, y2, y4, y8, y16, 4) << 24)
   );
+}
+
+/**
+ * BYTE_LO[b]: levels 0..3 of the free-bit byte b, packed as in m[2n] (level 4 lane 0).
+ * Blocks of up to 8 bits never straddle a byte, so a word's levels 0..3 are the lane-wise
+ * maxima of its four bytes' (1 KiB, built once).
+ */
+const BYTE_LO = buildByteLo();
+
+function buildByteLo(): Int32Array {
+  const table = new Int32Array(256);
+  for (let b = 0; b < 256; b++) table[b] = packLoByLifting(b) & ((1 << 24) - 1);
+  return table;
+}
+
+/**
+ * The packed levels 0..4 of free-bit word z (see the header), without a branch: levels
+ * 0..3 from BYTE_LO, level 4 (16-bit blocks) the longer of the halves' trailing free runs.
+ */
+function packLo(z: number): number {
+  const t = BYTE_LO;
+  const v = maxLo(
+    maxLo(t[z & 255]!, t[(z >>> 8) & 255]!),
+    maxLo(t[(z >>> 16) & 255]!, t[z >>> 24]!),
+  );
+  const a = z & 0xffff;
+  const b = z >>> 16;
+  // trailing ones of x: 32 - clz32(x & (~x - 1)); at most 16 for a 16-bit x
+  const l4 = max32(32 - Math.clz32(a & (~a - 1)), 32 - Math.clz32(b & (~b - 1)));
+  return v | (l4 << 24);
 }
 
 /** Guards of the levels 0..4 word (bit 5 of each 6-bit lane). */
@@ -192,7 +216,9 @@ export class AlignedIndex {
 
   /**
    * Recompute the entries over the words of bits [start, start + nr) after they changed,
-   * climbing while a node changes.
+   * climbing while a node changes. Above height 2 (and with levels 0..7 only), once a single
+   * node is left, the climb carries that node's two words in registers: each level is two
+   * SWAR maxima against the sibling's words, which are read off the dependency chain.
    *
    * Context: data plane; O(levels changed), allocation-free.
    */
@@ -204,12 +230,32 @@ export class AlignedIndex {
     for (let w = wFirst; w <= wLast; w++) this.#leaf(L + w, this.#freeWord(map, w));
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
-    for (let h = 1; h <= this.height; h++) {
+    const H = this.height;
+    let h = 1;
+    // Node by node up to height 2 (own-prefix lanes), while several nodes are touched, and
+    // while levels 8 and up are maintained.
+    for (; h <= H; h++) {
       let diff = 0;
       for (let n = lo; n <= hi; n++) diff |= this.#inner(n, h);
       if (diff === 0) return;
+      if (h >= 2 && lo === hi && this.#jmax <= 7) break;
       lo >>= 1;
       hi >>= 1;
+    }
+    if (h >= H) return; // the root was recomputed
+    // Above height 2 every lane is the maximum of the children's: climb with the changed
+    // child's two words in registers and the sibling's read off the dependency chain.
+    const m = this.m;
+    let vLo = m[2 * lo]!;
+    let vHi = m[2 * lo + 1]!;
+    for (let c = lo; c > 1; c >>= 1) {
+      const s = 2 * (c ^ 1);
+      vLo = maxLo(vLo, m[s]!);
+      vHi = maxHi(vHi, m[s + 1]!);
+      const i = 2 * (c >> 1);
+      if (vLo === m[i]! && vHi === m[i + 1]!) return;
+      m[i] = vLo;
+      m[i + 1] = vHi;
     }
   }
 
@@ -217,7 +263,7 @@ export class AlignedIndex {
   #leaf(n: number, z: number): void {
     const m = this.m;
     m[2 * n] = packLo(z);
-    m[2 * n + 1] = z === -1 ? 32 : trailingOnes(z);
+    m[2 * n + 1] = 32 - Math.clz32(z & (~z - 1)); // trailing ones (32 for z = -1)
   }
 
   /**

@@ -94,6 +94,9 @@ function setLeaf(t: Int32Array, n: number, z: number): void {
   }
 }
 
+/** combine's result when only the node's max changed (2 is or'ed in when pre or suf did). */
+const CHANGED_MAX = 1;
+
 /**
  * Recompute inner node n from its children (each of `span` bits), saturating above cap
  * unless the node is entirely free.
@@ -103,7 +106,8 @@ function setLeaf(t: Int32Array, n: number, z: number): void {
  * otherwise, pre = pa + (pb & ~ea), suf = sb + (sa & ~eb), and
  * max(x, y) = x - ((x - y) & ((x - y) >> 31)). Values stay below 2^30: no overflow.
  *
- * @returns 0 when the node did not change, non-zero otherwise.
+ * @returns 2 when pre or suf changed, or'ed with CHANGED_MAX (1) when max changed; 0 when
+ *   the node did not change.
  */
 function combine(t: Int32Array, n: number, span: number, cap: number): number {
   const a = n << 3; // left child 2n at 4 * 2n; right child right after it
@@ -128,11 +132,13 @@ function combine(t: Int32Array, n: number, span: number, cap: number): number {
     if (p > cap) p = cap;
     if (s > cap) s = cap;
   }
-  const diff = (p ^ t[i]!) | (s ^ t[i + 1]!) | (m ^ t[i + 2]!);
+  const ps = (p ^ t[i]!) | (s ^ t[i + 1]!);
+  const md = m ^ t[i + 2]!;
   t[i] = p;
   t[i + 1] = s;
   t[i + 2] = m;
-  return diff;
+  // (x | -x) >>> 31 is 1 when x !== 0, without a branch
+  return (((ps | -ps) >>> 31) << 1) | ((md | -md) >>> 31);
 }
 
 /**
@@ -222,6 +228,15 @@ export class FitTree {
    * Recompute the leaves of the words holding bits [start, start + nr) and their ancestors,
    * stopping at the first level where no node changed.
    *
+   * Two phases. While pre or suf change, whole nodes are recombined, level by level (the
+   * lowest levels may hold two or three touched nodes). Once a single node is left whose
+   * pre and suf did not change, no ancestor's pre or suf can change either (they depend on
+   * pre and suf alone), so the climb goes on with max alone: the parent's max is the
+   * child's new max against the sibling's max and the run crossing the parent's middle,
+   * both unchanged and read off the dependency chain, with the child's max carried in a
+   * register (about half the cost of a combine per level; most levels of a first-fit
+   * workload change only a max).
+   *
    * Context: data plane; O(levels changed), allocation-free.
    */
   update(map: Uint32Array, start: number, nr: number): void {
@@ -246,9 +261,28 @@ export class FitTree {
       let diff = 0;
       for (let n = lo; n <= hi; n++) diff |= combine(t, n, span, cap);
       if (diff === 0) return; // ancestors depend only on these nodes
+      if (diff === CHANGED_MAX && lo === hi) break; // one node, only its max changed
       lo >>= 1;
       hi >>= 1;
       span <<= 1;
+    }
+    if (lo <= 1) return; // the root was recombined
+    // The max-only climb from node lo. A parent is never entirely free here (its children
+    // would be, with pre and suf unchanged, so max unchanged too): saturate at cap. The
+    // child's max is already saturated; the sibling's and the crossing run may not be.
+    let m = t[(lo << 2) + 2]!;
+    for (let c = lo; c > 1; c >>= 1) {
+      const a = (c >> 1) << 3; // the parent's left child
+      let o = (t[a + 1]! + t[a + 4]!) | 0; // the run crossing the parent's middle
+      let d = (o - t[((c ^ 1) << 2) + 2]!) | 0;
+      o -= d & (d >> 31); // max with the sibling's max
+      d = (cap - o) | 0;
+      o += d & (d >> 31); // min with cap
+      d = (m - o) | 0;
+      m -= d & (d >> 31); // max with the child's: the only step on the chain
+      const j = (a >> 1) + 2; // the parent's max
+      if (m === t[j]!) return;
+      t[j] = m;
     }
   }
 
