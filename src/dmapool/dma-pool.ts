@@ -61,6 +61,8 @@ const BLOCK_WORDS_MASK = BLOCK_SIZE / 4 - 1;
 /** The block cache's value before the first lookup. */
 const NO_WORDS: Uint32Array = new Uint32Array(0);
 
+/** Offset within a storage block. */
+const BLOCK_MASK = BLOCK_SIZE - 1;
 /** The last offset in a storage block where a free block's 16-byte header fits. */
 const LAST_HEADER_OFFSET = BLOCK_SIZE - 16; // BLOCK_SIZE - DMA_BLOCK_SIZE
 /** Direct-map offsets below this have a word index below 2^31: the fast form's reach. */
@@ -239,7 +241,7 @@ export class DmaPool {
       q < 0 ||
       this.#slow === true ||
       (gfp & GFP_ZERO) !== 0 ||
-      ((gfp & GFP_DIRECT_RECLAIM) !== 0 && this.#cpus.preemptCount !== 0)
+      ((gfp & GFP_DIRECT_RECLAIM) !== 0 && this.#cpus.currentPreemptCount !== 0)
     ) {
       // `+`: a number on both paths lets V8 keep the result unboxed (no HeapNumber per call).
       return +this.#allocSlow(gfp, handle);
@@ -247,17 +249,10 @@ export class DmaPool {
     const w = this.#blockWords(q >>> BLOCK_WORDS_SHIFT);
     const i = q & BLOCK_WORDS_MASK;
     const lo = w[i]!;
-    const hi = w[i + 1]!;
-    const above4G = hi - DIRECT_HI; // 0 or 1 for a link the fast form can hold
-    if ((above4G === 0 || above4G === 1) && this.#isFastOffset(lo + above4G * U32)) {
-      this.#fastHead = (lo >>> 2) | (above4G << 30);
-    } else {
-      this.#setHead(lo + hi * U32);
-    }
-    if (handle !== null) {
-      const dmaHi = w[i + 3]!;
-      handle.value = dmaHi === 0 ? w[i + 2]! : w[i + 2]! + dmaHi * U32;
-    }
+    const above4G = w[i + 1]! - DIRECT_HI; // 0 or 1 when the link can be held as an index
+    if (this.#isFastOffset(lo + above4G * U32)) this.#fastHead = (lo >>> 2) | (above4G << 30);
+    else this.#setHead(lo + w[i + 1]! * U32);
+    if (handle !== null) handle.value = w[i + 2]! + w[i + 3]! * U32;
     this.nr_active++;
     return DIRECT_MAP + q * 4;
   }
@@ -278,7 +273,8 @@ export class DmaPool {
     const p = vaddr - DIRECT_MAP;
     if (
       this.#slow === true ||
-      !(p >= 0 && Math.floor(p) === p && this.#isFastOffset(p)) ||
+      !this.#isFastOffset(p) ||
+      Math.floor(p) !== p ||
       !(dma >= 0 && dma <= Number.MAX_SAFE_INTEGER)
     ) {
       this.#freeSlow(vaddr, dma);
@@ -295,31 +291,26 @@ export class DmaPool {
   #pushFast(q: number, dma: number): void {
     const w = this.#blockWords(q >>> BLOCK_WORDS_SHIFT);
     const i = q & BLOCK_WORDS_MASK;
+    // A store into a Uint32Array keeps the low 32 bits (ToUint32), so a u64 below 2^53
+    // is the pair (v, v / 2^32) with no splitting arithmetic.
     const head = this.#fastHead;
     if (head >= 0) {
       w[i] = head << 2; // the offset's low 32 bits (a negative int32 converts exactly)
       w[i + 1] = DIRECT_HI + (head >>> 30);
     } else {
       const next = this.#head;
-      const nextHi = Math.floor(next / U32);
-      w[i] = next - nextHi * U32;
-      w[i + 1] = nextHi;
+      w[i] = next;
+      w[i + 1] = next / U32;
     }
-    if (dma < U32) {
-      w[i + 2] = dma;
-      w[i + 3] = 0;
-    } else {
-      const dmaHi = Math.floor(dma / U32);
-      w[i + 2] = dma - dmaHi * U32;
-      w[i + 3] = dmaHi;
-    }
+    w[i + 2] = dma;
+    w[i + 3] = dma / U32;
     this.#fastHead = q;
   }
 
   /** Push the block at `vaddr` with any address: the word path when it qualifies. */
   #push(vaddr: number, dma: number): void {
     const p = vaddr - DIRECT_MAP;
-    if (p >= 0 && Math.floor(p) === p && this.#isFastOffset(p)) {
+    if (this.#isFastOffset(p) && Math.floor(p) === p) {
       this.#pushFast(wordIndex(p), dma);
       return;
     }
@@ -331,7 +322,7 @@ export class DmaPool {
   /** Make `addr` the list head, in the index form when it qualifies. */
   #setHead(addr: number): void {
     const p = addr - DIRECT_MAP;
-    if (p >= 0 && Math.floor(p) === p && this.#isFastOffset(p)) {
+    if (this.#isFastOffset(p) && Math.floor(p) === p) {
       this.#fastHead = wordIndex(p);
     } else {
       this.#fastHead = -1;
@@ -340,15 +331,16 @@ export class DmaPool {
   }
 
   /**
-   * Whether the block header at direct-map offset `p` (a non-negative integer) can take the
-   * word path: word-aligned, in one storage block, and in RAM below 8 GiB (not in the
-   * hole below 4 GiB).
+   * Whether the block header at direct-map offset `p` can take the word path: in RAM
+   * below 8 GiB (not in the hole below 4 GiB), word-aligned and in one storage block.
+   * An integral `p` is the caller's to check (the alloc path reads integers from memory).
    */
   #isFastOffset(p: number): boolean {
     return (
+      p >= 0 &&
+      (p < this.#lowEnd || (p >= U32 && p < this.#fastHighEnd)) &&
       (p & 3) === 0 &&
-      (p & (BLOCK_SIZE - 1)) <= LAST_HEADER_OFFSET &&
-      (p < this.#lowEnd || (p >= U32 && p < this.#fastHighEnd))
+      (p & BLOCK_MASK) <= LAST_HEADER_OFFSET
     );
   }
 

@@ -41,6 +41,12 @@ export class Cpus {
   readonly #preempt: Int32Array;
   readonly #log: KernelLog;
   #current = 0;
+  /**
+   * preempt_count() of the current CPU, kept in step with `#preempt` and `#current` by
+   * onCpu() and enter() (their only writers). Read-only for everyone else: it is a plain
+   * field so that hot paths (dma_pool_alloc's might_alloc check) read it in one load.
+   */
+  currentPreemptCount = 0;
 
   constructor(online: number, possible: number, nrCpus: number, log: KernelLog) {
     this.online = online;
@@ -57,7 +63,7 @@ export class Cpus {
 
   /** The current CPU's preempt count (preempt_count()). */
   get preemptCount(): number {
-    return this.#preempt[this.#current]!;
+    return this.currentPreemptCount;
   }
 
   /** in_interrupt(): hardirq, softirq or NMI context. */
@@ -91,10 +97,12 @@ export class Cpus {
     }
     const prev = this.#current;
     this.#current = cpu;
+    this.currentPreemptCount = this.#preempt[cpu]!;
     try {
       return fn();
     } finally {
       this.#current = prev;
+      this.currentPreemptCount = this.#preempt[prev]!;
     }
   }
 
@@ -103,10 +111,12 @@ export class Cpus {
     const cpu = this.#current;
     const off = OFFSET[kind];
     this.#preempt[cpu]! += off;
+    this.currentPreemptCount = this.#preempt[cpu]!;
     try {
       return fn();
     } finally {
       this.#preempt[cpu]! -= off;
+      this.currentPreemptCount = this.#preempt[cpu]!;
     }
   }
 
