@@ -10,8 +10,9 @@
  *   G3: no bit at or past nbits is set (the tail of the last long stays clear)
  *   T1: every fit-tree leaf matches its word;  T2: every inner node matches its children
  *   A1: every aligned-index entry matches its recomputation
- *   R1: the run index is ordered by (length, start);  R2: it holds exactly the free runs
- *   R3: its boundary maps name exactly its runs, by start and by end
+ *   R1: the run index is ordered by (length, start), its buckets, region bits and length
+ *       bits agree;  R2: it holds exactly the free runs
+ *   R3: its boundary tags give the length of every long run at both ends
  */
 
 // control-plane: invariant checker, run by tests and DEBUG=2 only
@@ -76,7 +77,7 @@ export function checkInvariants(pool: GenPool): void {
     }
     if (chunk.runs !== null) {
       const maps = chunk.runs.checkBoundaryMaps();
-      if (maps !== '') throw new InvariantError(`R3: ${at}: run boundary maps: ${maps}`);
+      if (maps !== '') throw new InvariantError(`R3: ${at}: run buckets and tags: ${maps}`);
       const entries = chunk.runs.entries();
       for (let i = 1; i < entries.length; i++) {
         const [l0, s0] = entries[i - 1]!;

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * An integer map in typed arrays for kmem's indexes: PagedIntMap, a direct map for keys
- * below a known limit (the best-fit index's run boundaries, run start → run and run end →
- * run, and its length buckets).
+ * below a known limit (the best-fit index's length → group of buckets).
  *
  * Kernel: none (kmem's own bookkeeping).
  *
  * PagedIntMap: no hashing and no probing — the key's slot is found from its bits (see the
  * class). It trades memory (4 bytes per key of every page ever used) for two array reads
- * per lookup; the best-fit index spends most of its time in boundary lookups (an earlier
- * hashed map cost about 40 % of the index's time).
+ * per lookup (an earlier hashed map cost about 40 % of the best-fit index's time).
  */
 
 // ── Paged direct map ─────────────────────────────────────────────────────────

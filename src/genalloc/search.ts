@@ -157,15 +157,21 @@ export function indexAfterClaim(
 ): void {
   if (chunk.tree !== null) chunk.tree.update(chunk.bits, startBit, nbits);
   if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-  if (chunk.runs !== null && !chunk.runs.claim(runStart, startBit, startBit + nbits)) {
+  if (chunk.runs !== null && !chunk.runs.claim(chunk.bits, runStart, startBit, startBit + nbits)) {
     throw new InvariantError(`R2: the run index has no free run at bit ${runStart}`);
   }
 }
 
-/** Bring the chunk's indexes in step after bits [startBit, startBit + nbits) were freed. */
+/**
+ * Bring the chunk's indexes in step after bits [startBit, startBit + nbits) were freed.
+ * @throws {InvariantError} when the bitmap has a free neighbour the run index lacks (a kmem
+ *   bug).
+ */
 export function indexAfterRelease(chunk: GenPoolChunk, startBit: number, nbits: number): void {
   if (nbits === 0) return;
   if (chunk.tree !== null) chunk.tree.update(chunk.bits, startBit, nbits);
   if (chunk.aligned !== null) chunk.aligned.update(chunk.bits, startBit, nbits);
-  if (chunk.runs !== null) chunk.runs.release(startBit, startBit + nbits);
+  if (chunk.runs !== null && !chunk.runs.release(chunk.bits, startBit, startBit + nbits)) {
+    throw new InvariantError(`R2: the run index lacks a free run next to bit ${startBit}`);
+  }
 }

@@ -49,7 +49,11 @@ test('a size that is not a safe integer allocates nothing (alloc returns 0)', ()
 
 test('first_fit_align with align missing or not an int behaves as the C int conversion says, without hanging', () => {
   for (const p of both(5, (q) => q.add(0x10000, 4096, -1))) {
-    assert.equal(p.allocAlgo(64, gen_pool_first_fit_align, {}), 0, 'align 0: the all-ones mask fits nothing');
+    assert.equal(
+      p.allocAlgo(64, gen_pool_first_fit_align, {}),
+      0,
+      'align 0: the all-ones mask fits nothing',
+    );
     assert.equal(p.allocAlgo(64, gen_pool_first_fit_align, { align: Number.NaN }), 0);
     assert.equal(p.avail(), 4096);
     assert.equal(p.allocAlgo(64, gen_pool_first_fit_align, { align: 256 }), 0x10000);
@@ -82,13 +86,20 @@ test('dmaZalloc zeroes through a WebAssembly memory that grew after the first ze
   pool.addMemory(mem);
   new Uint8Array(mem.buffer).fill(0xff);
   const a = pool.dmaZalloc(100, null);
-  assert.equal(pool.bytes(a, 100).every((b) => b === 0), true);
+  assert.equal(
+    pool.bytes(a, 100).every((b) => b === 0),
+    true,
+  );
   pool.free(a, 100);
   mem.grow(1); // the old buffer is detached; the chunk must use the new one
   new Uint8Array(mem.buffer).fill(0xee);
   const b = pool.dmaZalloc(48, null);
   const bytes = new Uint8Array(mem.buffer);
   const off = pool.offsetOf(b);
-  assert.equal(bytes.subarray(off, off + 48).every((x) => x === 0), true, 'zeroed in the new buffer');
+  assert.equal(
+    bytes.subarray(off, off + 48).every((x) => x === 0),
+    true,
+    'zeroed in the new buffer',
+  );
   assert.equal(bytes[off + 48], 0xee, 'past the requested size untouched');
 });

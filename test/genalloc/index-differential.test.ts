@@ -27,7 +27,10 @@ const ORDER = 4; // 16-byte granules
 const UNIT = 1 << ORDER;
 
 function makePools(): [GenPool, GenPool] {
-  const pools: [GenPool, GenPool] = [GenPool.create(ORDER), GenPool.create(ORDER, { index: false })];
+  const pools: [GenPool, GenPool] = [
+    GenPool.create(ORDER),
+    GenPool.create(ORDER, { index: false }),
+  ];
   for (const p of pools) {
     p.addVirt(0x10000, 0x80000000, 4000 * UNIT + 7); // unaligned size: a ragged last word
     p.addVirt(0x200000 + 48, 0x90000000, 9000 * UNIT); // start not aligned beyond 16 bytes
@@ -40,7 +43,11 @@ interface Live {
   size: number;
 }
 
-function runDifferential(seed: number, steps: number, pick: (r: XorShift32) => [GenPoolAlgo, unknown]): void {
+function runDifferential(
+  seed: number,
+  steps: number,
+  pick: (r: XorShift32) => [GenPoolAlgo, unknown],
+): void {
   const rng = new XorShift32(seed);
   const [fast, scan] = makePools();
   const live: Live[] = [];
@@ -54,7 +61,11 @@ function runDifferential(seed: number, steps: number, pick: (r: XorShift32) => [
       const [algo, data] = pick(rng);
       const a = fast.allocAlgo(size, algo, data);
       const b = scan.allocAlgo(size, algo, data);
-      assert.equal(a, b, `${where}: alloc(${size}) indexed ${a.toString(16)} != scan ${b.toString(16)}`);
+      assert.equal(
+        a,
+        b,
+        `${where}: alloc(${size}) indexed ${a.toString(16)} != scan ${b.toString(16)}`,
+      );
       if (a !== 0) live.push({ addr: a, size });
     } else {
       const i = rng.below(live.length);
@@ -83,7 +94,10 @@ test('order-align from the aligned index equals the kernel scan, alignments up t
 });
 
 test('first_fit_align (absolute, offset chunks) from the index equals the kernel scan', () => {
-  runDifferential(13, 6000, (r) => [gen_pool_first_fit_align, { align: ALIGNS[r.below(ALIGNS.length)]! }]);
+  runDifferential(13, 6000, (r) => [
+    gen_pool_first_fit_align,
+    { align: ALIGNS[r.below(ALIGNS.length)]! },
+  ]);
 });
 
 test('best fit from the run index equals the kernel scan', () => {
