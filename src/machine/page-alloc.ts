@@ -300,6 +300,33 @@ export class PageAllocator {
     this.zoneOf(pfn).buddy.free(pfn, order);
   }
 
+  /**
+   * freePages(page.pfn, 0) for pages[from], pages[from + 1], ... pages[to - 1], in that
+   * order (vfree's loop over an area's pages): the same checks, effects and failures as
+   * those calls. The common case — a RAM page holding its only reference, allocated at
+   * order 0 — is done here without the call; anything else goes through freePages.
+   */
+  freePagesBulk(pages: readonly Page[], from: number, to: number): void {
+    const map = this.#memmap;
+    const refcount = map.refcount;
+    const orders = map.order;
+    const owners = map.owner;
+    const inUse = this.inUse;
+    for (let i = from; i < to; i++) {
+      const pfn = pages[i]!.pfn;
+      if (refcount[pfn] !== 1 || orders[pfn] !== 0 || !map.isRam(pfn)) {
+        this.freePages(pfn, 0);
+        continue;
+      }
+      inUse[owners[pfn]!]! -= 1;
+      refcount[pfn] = 0;
+      orders[pfn] = -1;
+      owners[pfn] = PageOwner.free;
+      if (this.initOnFree) this.#phys.fill(pfn * PAGE_SIZE, 0, PAGE_SIZE);
+      this.zoneOf(pfn).buddy.free(pfn, 0);
+    }
+  }
+
   /** Take another reference on the block at `pfn` (get_page). */
   getPage(pfn: number): void {
     this.#memmap.refcount[pfn]!++;

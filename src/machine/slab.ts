@@ -28,7 +28,13 @@ import { __GFP_NOWARN, __GFP_ZERO, gfpAllowsBlocking } from './gfp.js';
 import { kaddr, PAGE_OFFSET } from './layout.js';
 import { type Memmap, PageOwner } from './memmap.js';
 import type { PageAllocator } from './page-alloc.js';
-import type { PhysMem } from './phys-mem.js';
+import { BLOCK_SIZE, type PhysMem } from './phys-mem.js';
+
+/**
+ * Objects of at most this many bytes are zeroed word by word ({@link Kmalloc}'s #zero): a
+ * multiple of 4 dividing BLOCK_SIZE, so that a small object is whole words in one block.
+ */
+const SMALL_ZERO = 64;
 
 /** kmalloc(0) returns this distinct non-NULL pointer, which must not be dereferenced. */
 export const ZERO_SIZE_PTR = 16;
@@ -41,6 +47,8 @@ export const KMALLOC_SIZES: readonly number[] = [
 
 interface Slab {
   readonly pfn: number;
+  /** Frames of the slab (2^order of its cache). */
+  readonly frames: number;
   readonly cache: KmallocCache;
   /** Stack of free object indexes; `nfree` valid entries. */
   readonly free: Int32Array;
@@ -71,6 +79,11 @@ export class Kmalloc {
   readonly #log: KernelLog;
   readonly #faults: FaultInjector;
   readonly #cpus: Cpus;
+  /**
+   * The slab of the last kmalloc or kfree, or null: kfree of an object just kmalloc'd
+   * (vmalloc's page array, freed by vfree) finds it without the map lookup.
+   */
+  #lastSlab: Slab | null = null;
   /** Pages held by large kmallocs. */
   largePages = 0;
   /** init_on_alloc: zero every object handed out (set once by the machine at boot). */
@@ -137,14 +150,30 @@ export class Kmalloc {
       slab = this.#newSlab(cache, gfp, nid);
       if (slab === null) return 0;
     }
+    this.#lastSlab = slab;
     const idx = slab.free[--slab.nfree]!;
     slab.used[idx] = 1;
     cache.active++;
     if (slab.nfree === 0) cache.partial.pop();
-    const addr = PAGE_OFFSET + slab.pfn * PAGE_SIZE + idx * cache.size;
-    if ((gfp & __GFP_ZERO) !== 0 || this.initOnAlloc)
-      this.#phys.fill(addr - PAGE_OFFSET, 0, cache.size);
-    return addr;
+    const pa = slab.pfn * PAGE_SIZE + idx * cache.size;
+    if ((gfp & __GFP_ZERO) !== 0 || this.initOnAlloc) this.#zero(pa, cache.size);
+    return PAGE_OFFSET + pa;
+  }
+
+  /**
+   * Zero the object of `size` bytes at physical `pa` (PhysMem.fill's result). Small
+   * objects (a few words, inside one storage block: every object of kmalloc-8 .. -64) are
+   * stored word by word, which costs less than a typed-array fill call.
+   */
+  #zero(pa: number, size: number): void {
+    if (size > SMALL_ZERO) {
+      this.#phys.fill(pa, 0, size);
+      return;
+    }
+    const w = this.#phys.words(pa, false);
+    if (w === undefined) return; // an untouched block reads as zeros already
+    const i = (pa - Math.floor(pa / BLOCK_SIZE) * BLOCK_SIZE) >>> 2;
+    for (let k = 0; k < size >>> 2; k++) w[i + k] = 0;
   }
 
   #allocLarge(size: number, gfp: number, nid: number): number {
@@ -170,6 +199,7 @@ export class Kmalloc {
     for (let i = 0; i < cache.perSlab; i++) free[i] = cache.perSlab - 1 - i;
     const slab: Slab = {
       pfn,
+      frames: 2 ** cache.order,
       cache,
       free,
       nfree: cache.perSlab,
@@ -200,8 +230,14 @@ export class Kmalloc {
   free(addr: number): void {
     if (addr <= ZERO_SIZE_PTR) return;
     const pfn = Math.floor((addr - PAGE_OFFSET) / PAGE_SIZE);
+    const last = this.#lastSlab;
+    if (last !== null && pfn >= last.pfn && pfn < last.pfn + last.frames) {
+      this.#freeObject(last, addr);
+      return;
+    }
     const slab = addr >= PAGE_OFFSET ? this.#slabOfPfn.get(pfn) : undefined;
     if (slab !== undefined) {
+      this.#lastSlab = slab;
       this.#freeObject(slab, addr);
       return;
     }
@@ -247,6 +283,7 @@ export class Kmalloc {
       const i = cache.partial.indexOf(slab);
       cache.partial.splice(i, 1); // control-plane: an emptied slab goes back to the page allocator
       cache.slabs--;
+      if (this.#lastSlab === slab) this.#lastSlab = null;
       for (let p = 0; p < 2 ** cache.order; p++) this.#slabOfPfn.delete(slab.pfn + p);
       this.#pages.freePages(slab.pfn, cache.order);
     }

@@ -66,7 +66,11 @@ const I_PREV = 11;
 const I_FLAGS = 12;
 const I_STATE = 13;
 const I_HASH = 14;
-/** A free area's busy successor (the busy area starting at its va_end), as last known. */
+/**
+ * A free area's busy successor (the busy area starting at its va_end), as last known; a
+ * detached or lazy area's busy successor when it left the busy list, which it keeps as a
+ * free area after the purge. Checked before every use.
+ */
 const I_SUCC = 15;
 
 // control-plane: once, when the module loads
@@ -161,6 +165,12 @@ function ignoreOverlap(_s: number, _e: number, _os: number, _oe: number): void {
  *   `roots` (the checker) — and maintained from then on. Until then the busy list and
  *   hash are the whole busy index; the busy tree's shape decides nothing (only the free
  *   tree's does).
+ * - likewise each node's lazy tree: lazily freed areas in ascending order (the common
+ *   case) only join the sorted lazy list; the tree is built from it when an area arrives
+ *   out of order (find_va_links must place it and catch an overlap) or a reader of
+ *   `roots` wants it, and dropped again by the purge that empties the list;
+ * - on purge, the free area the previous (higher) lazy area went into as the next one's
+ *   successor in the free list, checked, instead of find_va_links in the free tree;
  *
  * Every shortcut is checked against the sorted lists before it is trusted (the
  * predecessor must end at or before the area, the successor start at or after it, the
@@ -200,6 +210,8 @@ export class VaSpace {
   #linkRight = false;
   /** Whether the busy red-black tree exists (it is built on first need). */
   #busyTree = false;
+  /** Per vmap node: whether its lazy red-black tree exists (built on first need). */
+  readonly #lazyTree: Uint8Array;
   // busy areas by va_start: bucket heads, 32 - log2(buckets), entries
   #bHash: Int32Array;
   #bShift: number;
@@ -221,6 +233,7 @@ export class VaSpace {
     this.#roots = new Int32Array(this.#decay + 1);
     this.#rootsView = this.#roots.subarray(0, this.#decay);
     this.#head = new Int32Array(this.#decay + 1);
+    this.#lazyTree = new Uint8Array(this.nrNodes);
     this.#tail = new Int32Array(this.#decay + 1);
     const pools = this.nrNodes > 1 ? this.nrNodes * MAX_VA_SIZE_PAGES : 0;
     this.#poolHead = new Int32Array(pools);
@@ -238,10 +251,17 @@ export class VaSpace {
     if (hi > lo) this.insertFreeRange(lo, hi);
   }
 
-  /** Tree roots: FREE, BUSY, LAZY0 + node (reading them builds the busy tree if needed). */
+  /** Tree roots: FREE, BUSY, LAZY0 + node (reading them builds the busy and lazy trees). */
   get roots(): Int32Array {
-    if (!this.#busyTree) this.#buildBusyTree();
+    this.#buildTrees();
     return this.#rootsView;
+  }
+
+  /** Build every tree not built yet (the busy tree, the lazy trees). */
+  // control-plane: the checker and tree walks
+  #buildTrees(): void {
+    if (!this.#busyTree) this.#buildBusyTree();
+    for (let n = 0; n < this.nrNodes; n++) if (this.#lazyTree[n] === 0) this.#buildLazyTree(n);
   }
 
   // ── lists ────────────────────────────────────────────────────────────────────
@@ -350,6 +370,9 @@ export class VaSpace {
   /** find_va_links from the root of `t` (or from `from`): false on overlap (reported). */
   #findLinks(va: number, t: number, from: number): boolean {
     if (t === BUSY && !this.#busyTree) this.#buildBusyTree();
+    else if (t >= LAZY0 && t < this.#decay && this.#lazyTree[t - LAZY0] === 0) {
+      this.#buildLazyTree(t - LAZY0);
+    }
     const i32 = this.s.i32;
     const f64 = this.s.f64;
     let n = from === NIL ? this.#roots[t]! : from;
@@ -467,6 +490,7 @@ export class VaSpace {
       if (merged) this.#unlink(va, t, aug);
       if (t === FREE) this.#freeHashDel(s.i32, f64, prev);
       f64[(prev << 3) | F_END] = f64[(va << 3) | F_END]!;
+      s.i32[(prev << 4) | I_SUCC] = s.i32[(va << 4) | I_SUCC]!; // prev now ends where va did
       if (t === FREE) this.#freeHashAdd(s.i32, f64, prev);
       s.release(va);
       va = prev;
@@ -875,28 +899,43 @@ export class VaSpace {
     return va;
   }
 
-  /**
-   * Build the busy red-black tree from the sorted busy list: balanced, every level black
-   * but an incomplete last one, which is red (equal black heights, red nodes with black
-   * parents). Maintained incrementally from then on.
-   */
   // control-plane: once per VaSpace, on the first need of the busy tree
   #buildBusyTree(): void {
     this.#busyTree = true;
+    this.#buildTree(BUSY);
+  }
+
+  /**
+   * Build the lazy red-black tree of `node` from its sorted lazy list. Like the busy tree's,
+   * its shape decides nothing (purge walks the list; an insert only needs the neighbours):
+   * ascending frees append to the list alone until something needs the tree.
+   */
+  // control-plane: an out-of-order lazy free, or the checker, once per purge period at most
+  #buildLazyTree(node: number): void {
+    this.#lazyTree[node] = 1;
+    this.#buildTree(LAZY0 + node);
+  }
+
+  /**
+   * Build the red-black tree of slot `t` from its sorted list: balanced, every level black
+   * but an incomplete last one, which is red (equal black heights, red nodes with black
+   * parents). Maintained incrementally from then on.
+   */
+  #buildTree(t: number): void {
     const i32 = this.s.i32;
     let n = 0;
-    for (let va = this.#head[BUSY]!; va !== NIL; va = i32[(va << 4) | I_NEXT]!) n++;
+    for (let va = this.#head[t]!; va !== NIL; va = i32[(va << 4) | I_NEXT]!) n++;
     let levels = 0; // levels of a tree of n nodes built by halving: ceil(log2(n + 1))
     while (2 ** levels - 1 < n) levels++;
     // a perfect tree (n = 2^levels - 1) is all black; otherwise the last level is red
     const redDepth = 2 ** levels - 1 === n ? -1 : levels - 1;
-    this.#buildCursor = this.#head[BUSY]!;
-    this.#roots[BUSY] = this.#buildSubtree(i32, n, NIL, 0, redDepth);
+    this.#buildCursor = this.#head[t]!;
+    this.#roots[t] = this.#buildSubtree(i32, n, NIL, 0, redDepth);
   }
 
   #buildCursor = NIL;
 
-  /** The next `n` areas of the busy list (from #buildCursor) as a subtree at `depth`. */
+  /** The next `n` areas of a list (from #buildCursor) as a subtree at `depth`. */
   #buildSubtree(i32: Int32Array, n: number, parent: number, depth: number, red: number): number {
     if (n === 0) return NIL;
     const nl = (n - 1) >> 1;
@@ -968,6 +1007,7 @@ export class VaSpace {
     const f64 = this.s.f64;
     this.#busyHashDel(i32, f64, va);
     if (this.#busyTree) rbErase(i32, f64, this.#roots, BUSY, va, false);
+    i32[(va << 4) | I_SUCC] = i32[(va << 4) | I_NEXT]!;
     this.#listDel(i32, BUSY, va);
     i32[(va << 4) | I_STATE] = ST_DETACHED;
   }
@@ -1027,9 +1067,11 @@ export class VaSpace {
     const t = LAZY0 + node;
     // Ascending frees (the common case) hang below the list tail, the tree's maximum: the
     // one empty slot find_va_links would reach, found without the descent.
+    // Until the tree is needed (#buildLazyTree) the list alone takes them.
     const tail = this.#tail[t]!;
-    if (tail !== NIL && s.f64[d]! >= s.f64[(tail << 3) | F_END]!) {
-      this.#link(va, t, tail, true, false);
+    if (tail === NIL || s.f64[d]! >= s.f64[(tail << 3) | F_END]!) {
+      if (this.#lazyTree[node] !== 0) this.#link(va, t, tail, true, false);
+      else this.#listInsertAfter(s.i32, t, va, tail);
       s.i32[(va << 4) | I_STATE] = ST_LAZY;
     } else if (this.#findLinks(va, t, NIL)) {
       this.#link(va, t, this.#linkParent, this.#linkRight, false);
@@ -1188,6 +1230,7 @@ export class VaSpace {
     this.#head[t] = NIL;
     this.#tail[t] = NIL;
     this.#roots[t] = NIL;
+    this.#lazyTree[node] = 0;
     let reversed = NIL; // local_list, built by list_add
     while (va !== NIL) {
       const i32 = s.i32;
@@ -1208,6 +1251,10 @@ export class VaSpace {
       }
       va = nx;
     }
+    // local_list runs in descending address order, so the free area the previous step
+    // merged into (or linked) is the next one's in-order successor unless a free area lies
+    // between them: #mergeAbove checks that and falls back to find_va_links.
+    let above = NIL;
     while (reversed !== NIL) {
       const v = reversed;
       const i32 = s.i32;
@@ -1215,8 +1262,39 @@ export class VaSpace {
       i32[(v << 4) | I_NEXT] = NIL;
       i32[(v << 4) | I_PREV] = NIL;
       i32[(v << 4) | I_STATE] = ST_DETACHED;
-      this.#mergeOrAdd(v, FREE, true, ST_FREE);
+      above = this.#mergeAbove(v, above);
     }
+  }
+
+  /**
+   * merge_or_add_vmap_area_augment of the detached area `va` into the free tree, given
+   * `succ`, a free area (or NIL) that may be its in-order successor. When `succ` starts at
+   * or above va_end and its list predecessor ends at or below va_start, the two are va's
+   * neighbours in the free list, which is all the kernel's step needs: the areas it merges
+   * with, and the link place (the unique empty slot between two in-order neighbours — the
+   * predecessor's right link if empty, else the successor's left). Otherwise, or with no
+   * guess, find_va_links decides. @returns the area that now holds the range, or NIL.
+   */
+  #mergeAbove(va: number, succ: number): number {
+    if (succ !== NIL) {
+      const i32 = this.s.i32;
+      const f64 = this.s.f64;
+      const vs = f64[va << 3]!;
+      const ve = f64[(va << 3) | F_END]!;
+      const ss = f64[succ << 3]!;
+      const pred = i32[(succ << 4) | I_PREV]!;
+      if (
+        i32[(succ << 4) | I_STATE] === ST_FREE &&
+        ss >= ve &&
+        (pred === NIL || f64[(pred << 3) | F_END]! <= vs)
+      ) {
+        const next = ss === ve ? succ : NIL;
+        const prev = pred !== NIL && f64[(pred << 3) | F_END] === vs ? pred : NIL;
+        const right = pred !== NIL && i32[(pred << 4) | I_RIGHT] === NIL;
+        return this.#merge(va, FREE, true, ST_FREE, next, prev, right ? pred : succ, right);
+      }
+    }
+    return this.#mergeOrAdd(va, FREE, true, ST_FREE);
   }
 
   /** Pages held in node pools (ready for reuse, not in the free tree). */
@@ -1248,7 +1326,7 @@ export class VaSpace {
 
   /** The in-order successor in a tree (for the checker). */
   treeNext(va: number): number {
-    if (!this.#busyTree) this.#buildBusyTree();
+    this.#buildTrees();
     return rbNext(this.s.i32, va);
   }
 }

@@ -7,6 +7,12 @@
  *
  * The fields carry the kernel's names so ported code reads `vm.addr`, `vm.size`,
  * `vm.nr_pages`. `size` includes the guard page unless VM_NO_GUARD.
+ *
+ * Lifetime: in the kernel vfree() kfree()s the area's vm_struct, so a pointer to it kept
+ * past the vfree is a use-after-free. kmem reuses such an object (and its page array) for
+ * a later area instead of leaving it to the garbage collector, so a reference kept past
+ * vfree() may see another area's fields once that area is allocated. Structs handed back
+ * by remove_vm_area() (and so free_vm_area() and vunmap()) are never reused.
  */
 
 import { PAGE_SIZE } from '../base/units.js';
@@ -40,6 +46,12 @@ export class VmStruct {
    * vmalloc area when it exceeds a page (" vpages"); 0 when there is none.
    */
   pagesAddr = 0;
+  /**
+   * kmem: the struct was allocated by __get_vm_area_node (kzalloc in the kernel), so the
+   * vfree that frees it may keep the object for a later area (see Vmalloc's VM_SPARE_MAX).
+   * False for a caller's own struct (the early vmlist) and the percpu allocator's.
+   */
+  recyclable = false;
 
   constructor(flags = 0, caller = '') {
     this.flags = flags;

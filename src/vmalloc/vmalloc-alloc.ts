@@ -74,10 +74,24 @@ export function vmallocNodeRange(
     return 0;
   }
   for (;;) {
-    const area = v.getVmArea(size, align, VM_ALLOC | VM_UNINITIALIZED | vmFlags, start, end, node, gfp, caller);
-    if (area !== null) return populate(v, area, size, gfp, prot, node, caller);
+    const area = v.getVmArea(
+      size,
+      align,
+      VM_ALLOC | VM_UNINITIALIZED | vmFlags,
+      start,
+      end,
+      node,
+      gfp,
+      caller,
+    );
+    // the address is read here, not returned by populate: a double returned by a call that
+    // is not inlined is boxed
+    if (area !== null) return populate(v, area, size, gfp, prot, node, caller) ? area.addr : 0;
     const nofail = (gfp & __GFP_NOFAIL) !== 0;
-    v.warnAlloc(gfp, `vmalloc error: size ${size}, vm_struct allocation failed${nofail ? '. Retrying.' : ''}`);
+    v.warnAlloc(
+      gfp,
+      `vmalloc error: size ${size}, vm_struct allocation failed${nofail ? '. Retrying.' : ''}`,
+    );
     if (!nofail) return 0;
     v.reclaimAndPurge(); // schedule_timeout_uninterruptible(1): let lazy frees drain
   }
@@ -85,7 +99,10 @@ export function vmallocNodeRange(
 
 const warnedZero = new WeakSet<object>();
 
-/** __vmalloc_area_node: page array, pages, mapping, accounting. */
+/**
+ * __vmalloc_area_node: page array, pages, mapping, accounting.
+ * @returns true, or false when it failed (warned, and the area is already vfree()d).
+ */
 function populate(
   v: Vmalloc,
   area: VmStruct,
@@ -94,22 +111,36 @@ function populate(
   prot: number,
   node: number,
   caller: string,
-): number {
+): boolean {
   const m = v.m;
   const nrPages = (area.size - PAGE_SIZE) / PAGE_SIZE;
   const arraySize = nrPages * 8;
   const nestedGfp = (gfp & GFP_RECLAIM_MASK) | __GFP_ZERO;
   const arrayAddr =
     arraySize > PAGE_SIZE
-      ? vmallocNodeRange(v, arraySize, 1, VMALLOC_START, VMALLOC_END, nestedGfp, PAGE_KERNEL, 0, node, caller)
+      ? vmallocNodeRange(
+          v,
+          arraySize,
+          1,
+          VMALLOC_START,
+          VMALLOC_END,
+          nestedGfp,
+          PAGE_KERNEL,
+          0,
+          node,
+          caller,
+        )
       : m.kmalloc.alloc(arraySize, nestedGfp, node);
   if (arrayAddr === 0) {
-    v.warnAlloc(gfp, `vmalloc error: size ${size}, failed to allocated page array size ${arraySize}`);
+    v.warnAlloc(
+      gfp,
+      `vmalloc error: size ${size}, failed to allocated page array size ${arraySize}`,
+    );
     v.freeVmArea(area);
-    return 0;
+    return false;
   }
   area.pagesAddr = arrayAddr;
-  const list: Page[] = new Array<Page>(nrPages);
+  const list = v.pageArray(nrPages);
   area.pages = list;
   const pageGfp = gfp | __GFP_NOWARN;
   // vm_area_alloc_pages: the bulk allocator first, then single pages for what it missed
@@ -121,15 +152,15 @@ function populate(
     list.length = n;
     v.warnAlloc(gfp, `vmalloc error: size ${n * PAGE_SIZE}, failed to allocate pages`);
     v.vfree(area.addr);
-    return 0;
+    return false;
   }
-  if (v.mapPages(area.addr, list, nrPages, prot) < 0) {
+  if (v.mapArea(area, list, nrPages, prot) < 0) {
     v.warnAlloc(gfp, `vmalloc error: size ${size}, failed to map pages`);
     v.vfree(area.addr);
-    return 0;
+    return false;
   }
   area.flags &= ~VM_UNINITIALIZED;
-  return area.addr;
+  return true;
 }
 
 /** Pages per alloc_pages_bulk call of vm_area_alloc_pages (a bound on preemption-off time). */
@@ -152,7 +183,14 @@ function allocBulk(v: Vmalloc, list: Page[], nrPages: number, gfp: number, node:
 }
 
 /** Allocate order-0 pages into list[from..to) until one fails. @returns the index reached. */
-function allocRun(v: Vmalloc, list: Page[], from: number, to: number, gfp: number, node: number): number {
+function allocRun(
+  v: Vmalloc,
+  list: Page[],
+  from: number,
+  to: number,
+  gfp: number,
+  node: number,
+): number {
   const m = v.m;
   let n = from;
   for (; n < to; n++) {
@@ -195,5 +233,16 @@ export function vmallocWrapper(
   caller: string = name,
 ): number {
   const w = VMALLOC_WRAPPERS[name];
-  return vmallocNodeRange(v, size, w[0], VMALLOC_START, VMALLOC_END, w[1], w[3], w[2], node, caller);
+  return vmallocNodeRange(
+    v,
+    size,
+    w[0],
+    VMALLOC_START,
+    VMALLOC_END,
+    w[1],
+    w[3],
+    w[2],
+    node,
+    caller,
+  );
 }

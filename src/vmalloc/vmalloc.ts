@@ -55,6 +55,14 @@ export function lx(x: number): string {
 
 const instances = new WeakMap<Machine, Vmalloc>();
 
+/**
+ * vm_structs freed by vfree() and kept for reuse, at most (a vfree/vmalloc loop needs one;
+ * more only pins memory). See VmStruct's "Lifetime".
+ */
+const VM_SPARE_MAX = 64;
+/** Page arrays of freed areas are kept for reuse up to this many pages, one per length. */
+const PAGE_ARRAY_SPARE_MAX = 128;
+
 /** Options of {@link Vmalloc.alloc}. */
 export interface VmallocOptions {
   /** Zero the memory (vzalloc). @defaultValue false */
@@ -74,8 +82,6 @@ export interface VmallocOptions {
   readonly caller?: string;
 }
 
-
-
 /** The vmalloc subsystem of a machine. */
 export class Vmalloc {
   readonly m: Machine;
@@ -93,6 +99,18 @@ export class Vmalloc {
   readonly #deferred: number[][] = [];
   readonly #flush: (start: number, end: number) => void;
   #warnedRange = 0;
+  /**
+   * vm_structs freed by vfree, ready for reuse: a stack of #spareTop entries in a fixed
+   * array (push/pop on a JS array would trim and regrow its backing store).
+   */
+  // control-plane: one array sized once, filled so that V8 keeps it packed
+  readonly #spareVms: (VmStruct | null)[] = new Array<VmStruct | null>(VM_SPARE_MAX).fill(null);
+  #spareTop = 0;
+  /** Page arrays of freed areas by length (0 .. PAGE_ARRAY_SPARE_MAX), null when none. */
+  // control-plane: one array sized once, filled so that V8 keeps it packed
+  readonly #spareArrays: (Page[] | null)[] = new Array<Page[] | null>(
+    PAGE_ARRAY_SPARE_MAX + 1,
+  ).fill(null);
 
   /** The vmalloc subsystem of `m` (vmalloc_init ran when the machine booted). */
   static of(m: Machine): Vmalloc {
@@ -131,7 +149,16 @@ export class Vmalloc {
     m.files.register('/proc/vmallocinfo', () => formatVmallocinfo(this));
     m.ioremap.space = {
       reserve: (size, phys) => {
-        const vm = this.getVmArea(size, 1, VM_IOREMAP, VMALLOC_START, VMALLOC_END, -1, 0, 'ioremap');
+        const vm = this.getVmArea(
+          size,
+          1,
+          VM_IOREMAP,
+          VMALLOC_START,
+          VMALLOC_END,
+          -1,
+          0,
+          'ioremap',
+        );
         if (vm === null) return 0;
         vm.phys_addr = phys;
         return vm.addr;
@@ -261,7 +288,13 @@ export class Vmalloc {
     void node;
     const va = this.allocVmapArea(size, align, start, end, gfp, 0);
     if (va < 0) return null;
-    const vm = new VmStruct(flags, caller);
+    let vm: VmStruct | null = null;
+    if (this.#spareTop > 0) {
+      vm = this.#spareVms[--this.#spareTop]!;
+      this.#spareVms[this.#spareTop] = null;
+    } else vm = newVm();
+    vm.flags = flags;
+    vm.caller = caller;
     vm.addr = this.space.s.startOf(va);
     vm.size = size;
     vm.requested_size = requested;
@@ -295,7 +328,7 @@ export class Vmalloc {
     const vm = space.s.vm[va] as VmStruct | null;
     if (vm === null || vm === undefined) return null;
     space.s.vm[va] = null;
-    this.#unmapRange(space.s.startOf(va), space.s.endOf(va));
+    this.#unmapArea(va);
     this.freeLazy(va);
     return vm;
   }
@@ -304,6 +337,21 @@ export class Vmalloc {
   freeLazy(va: number): void {
     const lazy = this.space.addLazy(va);
     if (lazy > this.lazyMaxPages()) this.m.schedule(this.#drainWork);
+  }
+
+  /**
+   * vunmap_range_noflush over busy-or-detached area `va` (its addresses read here, not
+   * passed: a double crossing a call that is not inlined is boxed).
+   */
+  #unmapArea(va: number): void {
+    const s = this.space.s;
+    const start = s.startOf(va);
+    const vpn = Math.floor(start / PAGE_SIZE);
+    if (start >= 0 && start === vpn * PAGE_SIZE) {
+      const region = Math.floor(vpn / PTRS_PER_TABLE);
+      const pages = Math.ceil((s.endOf(va) - start) / PAGE_SIZE);
+      this.m.kernelPageTable.unmapPages(region, vpn - region * PTRS_PER_TABLE, pages);
+    } else this.#unmapRange(start, s.endOf(va));
   }
 
   /** vunmap_range_noflush: clear the PTEs of [start, end); the TLBs keep their entries. */
@@ -374,6 +422,44 @@ export class Vmalloc {
     }
     if ((vm.flags & VM_FLUSH_RESET_PERMS) !== 0) this.#resetPerms(vm);
     this.#releasePages(vm);
+    if (vm.recyclable) this.#recycle(vm);
+  }
+
+  /**
+   * kfree(vm) at the end of vfree: keep the struct (reset) and its page array for later
+   * areas instead of dropping them (VmStruct's "Lifetime").
+   */
+  #recycle(vm: VmStruct): void {
+    const pages = vm.pages;
+    if (pages !== null && pages.length <= PAGE_ARRAY_SPARE_MAX)
+      this.#spareArrays[pages.length] = pages;
+    vm.next = null;
+    vm.addr = 0;
+    vm.size = 0;
+    vm.flags = 0;
+    vm.pages = null;
+    vm.page_order = 0;
+    vm.nr_pages = 0;
+    vm.phys_addr = 0;
+    vm.caller = '';
+    vm.requested_size = 0;
+    vm.pagesAddr = 0;
+    if (this.#spareTop < VM_SPARE_MAX) this.#spareVms[this.#spareTop++] = vm;
+  }
+
+  /**
+   * The page-pointer array of __vmalloc_area_node, `n` entries long: a freed area's when
+   * one of that length is kept, else a new array. Every entry is to be overwritten.
+   */
+  pageArray(n: number): Page[] {
+    if (n <= PAGE_ARRAY_SPARE_MAX) {
+      const a = this.#spareArrays[n];
+      if (a !== null && a !== undefined) {
+        this.#spareArrays[n] = null;
+        return a;
+      }
+    }
+    return new Array<Page>(n);
   }
 
   /**
@@ -399,7 +485,7 @@ export class Vmalloc {
     const pages = vm.pages;
     const m = this.m;
     if (pages !== null) {
-      for (let i = 0; i < vm.nr_pages; i++) m.pages.freePages(pages[i]!.pfn, 0);
+      m.pages.freePagesBulk(pages, 0, vm.nr_pages);
       if ((vm.flags & VM_MAP_PUT_PAGES) === 0) m.vmallocPages -= vm.nr_pages;
     }
     if (vm.pagesAddr !== 0) {
@@ -470,14 +556,44 @@ export class Vmalloc {
     if (!(addr >= 0 && addr + count * PAGE_SIZE < 2 ** 53) || !Number.isInteger(addr)) {
       return this.#mapPagesEach(addr, pages, count, prot);
     }
+    const vpn0 = Math.floor(addr / PAGE_SIZE);
+    const region = Math.floor(vpn0 / PTRS_PER_TABLE);
+    return this.#mapRun(
+      region,
+      vpn0 - region * PTRS_PER_TABLE,
+      addr - vpn0 * PAGE_SIZE,
+      pages,
+      count,
+      prot,
+    );
+  }
+
+  /**
+   * {@link mapPages} at `vm.addr` (__vmalloc_area_node's vmap_pages_range): the address is
+   * read here rather than passed by the caller, as a double crossing a call that is not
+   * inlined is boxed (mapPages itself is small enough to be inlined into this one).
+   */
+  mapArea(vm: VmStruct, pages: readonly (Page | null)[], count: number, prot: number): number {
+    return this.mapPages(vm.addr, pages, count, prot); // small enough to be inlined here
+  }
+
+  /**
+   * vmap_pte_range from page `idx` of 2 MiB region `region` (`off` bytes into that page,
+   * for the WARNs' addresses): one walk down to each PTE table, then its entries in a row,
+   * all in small integers; `base` is the table's first entry (PTE_TABLE_NONE until a
+   * mapping needs the table built, or PTE_TABLE_HUGE).
+   */
+  #mapRun(
+    region: number,
+    idx: number,
+    off: number,
+    pages: readonly (Page | null)[],
+    count: number,
+    prot: number,
+  ): number {
     const m = this.m;
     const pt = m.kernelPageTable;
-    // vmap_pte_range: one walk down to each PTE table, then its entries in a row, all in
-    // small integers: the region (2 MiB) number, the PTE index in it, `base` the table's
-    // first entry (PTE_TABLE_NONE until a mapping needs the table built, or PTE_TABLE_HUGE).
-    const vpn0 = Math.floor(addr / PAGE_SIZE);
-    let region = Math.floor(vpn0 / PTRS_PER_TABLE);
-    let idx = vpn0 - region * PTRS_PER_TABLE;
+    const addr = (region * PTRS_PER_TABLE + idx) * PAGE_SIZE + off;
     let base = count > 0 ? pt.findPteTableAt(region) : PTE_TABLE_NONE;
     for (let i = 0; i < count; i++) {
       if (idx === PTRS_PER_TABLE) {
@@ -556,7 +672,13 @@ export class Vmalloc {
    *   or a mapping error (the area is released). VM_NO_GUARD is refused with a WARN and
    *   ignored.
    */
-  vmap(pages: readonly (Page | null)[], count: number, flags: number, prot: number, caller: string): number {
+  vmap(
+    pages: readonly (Page | null)[],
+    count: number,
+    flags: number,
+    prot: number,
+    caller: string,
+  ): number {
     const m = this.m;
     m.cpus.mightSleep('mm/vmalloc.c', 3475, 'vmap');
     if ((flags & VM_FLUSH_RESET_PERMS) !== 0) {
@@ -568,7 +690,16 @@ export class Vmalloc {
       flags &= ~VM_NO_GUARD;
     }
     if (!(count >= 0) || count > m.pages.totalramPages) return 0;
-    const vm = this.getVmArea(count * PAGE_SIZE, 1, flags, VMALLOC_START, VMALLOC_END, -1, 0, caller);
+    const vm = this.getVmArea(
+      count * PAGE_SIZE,
+      1,
+      flags,
+      VMALLOC_START,
+      VMALLOC_END,
+      -1,
+      0,
+      caller,
+    );
     if (vm === null) return 0;
     // vmap maps non-executable whatever the caller asked: pgprot_nx(prot)
     if (this.mapPages(vm.addr, pages, count, prot | _PAGE_NX) < 0) {
@@ -649,6 +780,13 @@ export class Vmalloc {
       `swapper/${this.m.cpus.current}: ${text}, mode:${formatGfp(gfp)}, nodemask=(null)`,
     );
   }
+}
+
+/** A vm_struct of __get_vm_area_node's own (kzalloc in the kernel): vfree may reuse it. */
+function newVm(): VmStruct {
+  const vm = new VmStruct();
+  vm.recyclable = true;
+  return vm;
 }
 
 Machine.registerBootHook((m) => {
