@@ -235,28 +235,26 @@ export class DmaPool {
    */
   alloc(gfp: number, handle: Out<number> | null): number {
     // The common case, kept small enough for V8 to inline into the caller (an address
-    // returned from a call that is not inlined is boxed in a fresh HeapNumber). Anything
-    // else, including a link the index form cannot hold, goes to the one slow exit.
+    // returned from a call that is not inlined is boxed in a fresh HeapNumber).
     const q = this.#fastHead;
     if (
-      q >= 0 &&
-      this.#slow === false &&
-      (gfp & GFP_ZERO) === 0 &&
-      ((gfp & GFP_DIRECT_RECLAIM) === 0 || this.#cpus.currentPreemptCount === 0)
+      q < 0 ||
+      this.#slow === true ||
+      (gfp & GFP_ZERO) !== 0 ||
+      ((gfp & GFP_DIRECT_RECLAIM) !== 0 && this.#cpus.currentPreemptCount !== 0)
     ) {
-      const w = this.#blockWords(q >>> BLOCK_WORDS_SHIFT);
-      const i = q & BLOCK_WORDS_MASK;
-      const lo = w[i]!;
-      const above4G = w[i + 1]! - DIRECT_HI; // 0 or 1 when the link can be held as an index
-      if (this.#isFastOffset(lo + above4G * U32)) {
-        this.#fastHead = (lo >>> 2) | (above4G << 30);
-        if (handle !== null) handle.value = w[i + 2]! + w[i + 3]! * U32;
-        this.nr_active++;
-        return DIRECT_MAP + q * 4;
-      }
+      // `+`: a number on both paths lets V8 keep the result unboxed (no HeapNumber per call).
+      return +this.#allocSlow(gfp, handle);
     }
-    // `+`: a number on both paths lets V8 keep the result unboxed (no HeapNumber per call).
-    return +this.#allocSlow(gfp, handle);
+    const w = this.#blockWords(q >>> BLOCK_WORDS_SHIFT);
+    const i = q & BLOCK_WORDS_MASK;
+    const lo = w[i]!;
+    const above4G = w[i + 1]! - DIRECT_HI; // 0 or 1 when the link can be held as an index
+    if (this.#isFastOffset(lo + above4G * U32)) this.#fastHead = (lo >>> 2) | (above4G << 30);
+    else this.#setHead(lo + w[i + 1]! * U32);
+    if (handle !== null) handle.value = w[i + 2]! + w[i + 3]! * U32;
+    this.nr_active++;
+    return DIRECT_MAP + q * 4;
   }
 
   /** dma_pool_zalloc(pool, mem_flags, handle): dma_pool_alloc with __GFP_ZERO. */
