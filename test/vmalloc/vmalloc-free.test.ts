@@ -19,6 +19,7 @@ import {
   assertFault,
   boot,
   GiB,
+  head,
   PAGE,
   pagesAt,
   pattern,
@@ -309,6 +310,56 @@ test('remove_vm_area unlinks the area, returns its vm_struct, and the range goes
   assert.equal(w.length, 1);
   assert.match(w[0]!.message ?? '', /^Trying to vfree\(\) bad address \(.+\)$/);
   assert.equal(vmOf(k, q).addr, q, 'an unaligned remove leaves the area alone');
+});
+
+test('a vm_struct reused after vfree starts clean: no field of the freed area leaks into the next', () => {
+  // kmem keeps vmalloc's own vm_structs and page arrays after vfree (vm-struct.ts,
+  // "Lifetime"); the next area must look exactly like one built from scratch.
+  const { m, k } = boot();
+  const a = k.vmalloc_user(5 * PAGE); // VM_USERMAP, 5 pages
+  const old = vmOf(k, a);
+  assert.notEqual(old.flags & k.VM_USERMAP, 0);
+  k.vfree(a);
+  const b = k.vmalloc(2 * PAGE);
+  const vm = vmOf(k, b);
+  const fresh = boot();
+  const fb = fresh.k.vmalloc(2 * PAGE);
+  const ref = vmOf(fresh.k, fb);
+  for (const f of [
+    'flags',
+    'size',
+    'requested_size',
+    'nr_pages',
+    'page_order',
+    'phys_addr',
+    'caller',
+  ] as const) {
+    assert.equal(vm[f], ref[f], `${f} of the reused struct`);
+  }
+  assert.equal(vm.addr, b);
+  assert.equal(vm.next, null);
+  assert.equal(vm.pages!.length, 2);
+  vm.pages!.forEach((pg, i) => assert.equal(pg, k.vmalloc_to_page(b + i * PAGE), `page ${i}`));
+  assert.equal(vm.flags & k.VM_USERMAP, 0, 'no VM_USERMAP left over');
+  const line = vmallocinfo(m).find((l) => l.startsWith(head(b, 3 * PAGE)));
+  const refLine = vmallocinfo(fresh.m).find((l) => l.startsWith(head(fb, 3 * PAGE)));
+  assert.ok(line !== undefined && refLine !== undefined);
+  assert.equal(line.slice(head(b, 3 * PAGE).length), refLine.slice(head(fb, 3 * PAGE).length));
+  k.vfree(b);
+});
+
+test("a vm_struct returned by remove_vm_area is the caller's: a later vmalloc never reuses it", () => {
+  const { k } = boot();
+  const p = k.vmalloc(PAGE);
+  const vm = k.remove_vm_area(p);
+  assert.ok(vm !== null);
+  const snapshot = { addr: vm.addr, size: vm.size, flags: vm.flags };
+  for (let i = 0; i < 4; i++) {
+    const q = k.vmalloc(PAGE);
+    assert.notEqual(vmOf(k, q), vm);
+    k.vfree(q);
+  }
+  assert.deepEqual({ addr: vm.addr, size: vm.size, flags: vm.flags }, snapshot);
 });
 
 // ── Two mappings of the same pages ─────────────────────────────────────────
