@@ -61,10 +61,12 @@ const BLOCK_WORDS_MASK = BLOCK_SIZE / 4 - 1;
 /** The block cache's value before the first lookup. */
 const NO_WORDS: Uint32Array = new Uint32Array(0);
 
+/** sizeof(struct dma_block): the free-list header kept in each free block. */
+export const DMA_BLOCK_SIZE = 16;
 /** Offset within a storage block. */
 const BLOCK_MASK = BLOCK_SIZE - 1;
 /** The last offset in a storage block where a free block's 16-byte header fits. */
-const LAST_HEADER_OFFSET = BLOCK_SIZE - 16; // BLOCK_SIZE - DMA_BLOCK_SIZE
+const LAST_HEADER_OFFSET = BLOCK_SIZE - DMA_BLOCK_SIZE;
 /** Direct-map offsets below this have a word index below 2^31: the fast form's reach. */
 const FAST_REACH = 2 ** 33;
 /** The word-index bit of offsets at or above 4 GiB. */
@@ -75,8 +77,6 @@ function wordIndex(p: number): number {
   return (p >>> 2) | (p >= U32 ? WORD_INDEX_4G : 0);
 }
 
-/** sizeof(struct dma_block): the free-list header kept in each free block. */
-export const DMA_BLOCK_SIZE = 16;
 /** INT_MAX: the largest block size dma_pool_create accepts. */
 export const INT_MAX = 0x7fffffff;
 /** sizeof(struct dma_pool) and sizeof(struct dma_page), for their kmallocs. */
