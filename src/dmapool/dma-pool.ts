@@ -74,15 +74,12 @@ export const DMA_BLOCK_SIZE = 16;
 const BLOCK_MASK = BLOCK_SIZE - 1;
 /** The last offset in a storage block where a free block's 16-byte header fits. */
 const LAST_HEADER_OFFSET = BLOCK_SIZE - DMA_BLOCK_SIZE;
+/** The same, as a word index within a storage block. */
+const LAST_HEADER_WORD = LAST_HEADER_OFFSET / 4;
 /** Direct-map offsets below this have a word index below 2^31: the fast form's reach. */
 const FAST_REACH = 2 ** 33;
 /** The word-index bit of offsets at or above 4 GiB. */
 const WORD_INDEX_4G = 2 ** 30;
-
-/** The word index of direct-map offset `p` (word-aligned, below 8 GiB): p / 4 with integer operations. */
-function wordIndex(p: number): number {
-  return (p >>> 2) | (p >= U32 ? WORD_INDEX_4G : 0);
-}
 
 /** INT_MAX: the largest block size dma_pool_create accepts. */
 export const INT_MAX = 0x7fffffff;
@@ -120,8 +117,6 @@ export class DmaPool {
   private fastHead = -1;
   /** The list head as a CPU address when `fastHead` is -1 (0 = NULL). */
   private slowHead = 0;
-  /** End of the RAM above 4 GiB that `fastHead` can hold (8 GiB at most). */
-  private readonly fastHighEnd: number;
   /** The last storage block touched by a fast path: its index and its words. */
   private cacheIndex = -1;
   private cacheWords = NO_WORDS;
@@ -137,7 +132,7 @@ export class DmaPool {
   private slow: boolean;
   private readonly cpus: Machine['cpus'];
   /** End of low RAM and end of RAM, as offsets into the direct map. */
-  private readonly lowEnd: number;
+  readonly #lowEnd: number;
   /** End of low RAM in words (below 2^30), and of the fast form's RAM above 4 GiB in words from 4 GiB. */
   private readonly lowWords: number;
   private readonly highWords: number;
@@ -170,12 +165,11 @@ export class DmaPool {
     this.#wordAligned = size % 4 === 0;
     this.slow = this.#debug || this.#initOnAlloc || this.#initOnFree || !this.#wordAligned;
     this.cpus = m.cpus;
-    this.lowEnd = m.ram[0]!.end * PAGE_SIZE;
+    this.#lowEnd = m.ram[0]!.end * PAGE_SIZE;
     const last = m.ram[m.ram.length - 1]!;
     this.#ramEnd = last.end * PAGE_SIZE;
-    this.fastHighEnd = Math.min(this.#ramEnd, FAST_REACH);
-    this.lowWords = this.lowEnd / 4;
-    this.highWords = Math.max(0, this.fastHighEnd - U32) / 4;
+    this.lowWords = this.#lowEnd / 4;
+    this.highWords = Math.max(0, Math.min(this.#ramEnd, FAST_REACH) - U32) / 4;
   }
 
   /**
@@ -284,23 +278,18 @@ export class DmaPool {
    *   pool was destroyed.
    */
   free(vaddr: number, dma: number): void {
-    const p = vaddr - DIRECT_MAP;
-    if (
-      this.slow === true ||
-      !this.isFastOffset(p) ||
-      Math.floor(p) !== p ||
-      !(dma >= 0 && dma <= Number.MAX_SAFE_INTEGER)
-    ) {
+    const q = this.fastIndex(vaddr - DIRECT_MAP);
+    if (q < 0 || this.slow === true || !(dma >= 0 && dma <= Number.MAX_SAFE_INTEGER)) {
       this.#freeSlow(vaddr, dma);
       return;
     }
-    this.pushFast(wordIndex(p), dma);
+    this.pushFast(q, dma);
     this.nr_active--;
   }
 
   /**
    * Write the header { next_block: the head, dma } of the block at direct-map word index
-   * `q` (of an offset `isFastOffset` accepts) and make it the head.
+   * `q` (one `fastIndex` returned) and make it the head.
    */
   private pushFast(q: number, dma: number): void {
     const w = this.blockWords(q >>> BLOCK_WORDS_SHIFT);
@@ -324,8 +313,9 @@ export class DmaPool {
   /** Push the block at `vaddr` with any address: the word path when it qualifies. */
   #push(vaddr: number, dma: number): void {
     const p = vaddr - DIRECT_MAP;
-    if (this.isFastOffset(p) && Math.floor(p) === p) {
-      this.pushFast(wordIndex(p), dma);
+    const q = this.fastIndex(p);
+    if (q >= 0) {
+      this.pushFast(q, dma);
       return;
     }
     this.phys.writeU64Unaligned(p, this.next_block);
@@ -336,8 +326,9 @@ export class DmaPool {
   /** Make `addr` the list head, in the index form when it qualifies. */
   #setHead(addr: number): void {
     const p = addr - DIRECT_MAP;
-    if (this.isFastOffset(p) && Math.floor(p) === p) {
-      this.fastHead = wordIndex(p);
+    const q = this.fastIndex(p);
+    if (q >= 0) {
+      this.fastHead = q;
     } else {
       this.fastHead = -1;
       this.slowHead = addr;
@@ -345,21 +336,23 @@ export class DmaPool {
   }
 
   /**
-   * Whether the block header at direct-map offset `p` can take the word path: in RAM
-   * below 8 GiB (not in the hole below 4 GiB), word-aligned and in one storage block.
-   * An integral `p` is the caller's to check (the alloc path reads integers from memory).
+   * The word index (offset / 4) of the block header at direct-map offset `p` when it can
+   * take the word path: RAM below 8 GiB (not in the hole below 4 GiB), word-aligned, and in
+   * one storage block. Integer work after one exact scaling: `x | 0` equals `x` only for an
+   * integral quarter within int32 (NaN, fractions and offsets beyond 8 GiB fail it).
+   * @returns the index, or -1 when the header must take the slow path.
    */
-  private isFastOffset(p: number): boolean {
-    return (
-      p >= 0 &&
-      (p < this.lowEnd || (p >= U32 && p < this.fastHighEnd)) &&
-      (p & 3) === 0 &&
-      (p & BLOCK_MASK) <= LAST_HEADER_OFFSET
-    );
+  private fastIndex(p: number): number {
+    const x = p * 0.25;
+    const q = x | 0;
+    if (x !== q) return -1;
+    const inRam =
+      q >= WORD_INDEX_4G ? q - WORD_INDEX_4G < this.highWords : q >= 0 && q < this.lowWords;
+    return inRam && (q & BLOCK_WORDS_MASK) <= LAST_HEADER_WORD ? q : -1;
   }
 
   /**
-   * isFastOffset for a link read from a header, as its low word `lo` (a uint32) and its
+   * fastIndex's test for a link read from a header, as its low word `lo` (a uint32) and its
    * high word minus DIRECT_HI (`above4G`), with integer operations only.
    */
   private isFastLink(lo: number, above4G: number): boolean {
@@ -496,7 +489,9 @@ export class DmaPool {
 
   /** True when direct-map offset `p` is a whole byte of RAM (the direct map covers only RAM). */
   #inDirectMap(p: number): boolean {
-    return p >= 0 && (p < this.lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && Math.floor(p) === p;
+    return (
+      p >= 0 && (p < this.#lowEnd || (p >= 2 ** 32 && p < this.#ramEnd)) && Math.floor(p) === p
+    );
   }
 
   #fault(addr: number, write: boolean, site: string, why: string): PageFault {
