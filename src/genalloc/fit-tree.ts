@@ -35,6 +35,9 @@
  * crossing the middle if suf[left] + pre[right] >= nr, else go right — O(log words).
  * Aligned fits sweep the nodes left to right, skipping every subtree whose longest run is
  * shorter than nr, carrying the start of the free run that reaches the current position.
+ *
+ * Internals are TypeScript `private` (`_name`), not `#private`: measured faster on this
+ * per-operation path (docs/ARCHITECTURE.md, "#private or TypeScript private on hot paths").
  */
 
 import { KernelBug } from '../base/errors.js';
@@ -175,42 +178,42 @@ export class FitTree {
    * line: pre at 4n, suf at 4n + 1, max at 4n + 2 (4n + 3 is padding).
    */
   readonly node: Int32Array;
-  readonly #tailMask: number;
-  readonly #totalBits: number;
+  private readonly _tailMask: number;
+  private readonly _totalBits: number;
   /** Saturation bound of stored values (see the header); at least 64. */
-  #cap: number;
+  private _cap: number;
   /** DFS stack of the aligned sweep; each pop pushes at most two, so depth + 1 suffices. */
-  readonly #stack = new Int32Array(MAX_DEPTH * 2);
+  private readonly _stack = new Int32Array(MAX_DEPTH * 2);
 
   constructor(nbits: number, cap = 64) {
     this.nbits = nbits;
-    this.#cap = cap;
+    this._cap = cap;
     this.nWords = Math.ceil(nbits / 32);
     let leaves = 1;
     while (leaves < this.nWords) leaves *= 2;
     this.leaves = leaves;
-    this.#totalBits = leaves * 32;
+    this._totalBits = leaves * 32;
     this.node = new Int32Array(8 * leaves);
-    this.#tailMask = lastWordMask(nbits);
+    this._tailMask = lastWordMask(nbits);
   }
 
   /** Return the free-bit word (1 = free) of word `w` of `map`, tail bits counted as used. */
   freeWord(map: Uint32Array, w: number): number {
     if (w >= this.nWords) return 0;
     const z = ~map[w]!;
-    return w === this.nWords - 1 ? z & this.#tailMask : z;
+    return w === this.nWords - 1 ? z & this._tailMask : z;
   }
 
   /** The saturation bound: searches may ask for at most this many bits. */
   get cap(): number {
-    return this.#cap;
+    return this._cap;
   }
 
   /** Raise the saturation bound to at least `nr` and rebuild from `map`. */
   raiseCap(map: Uint32Array, nr: number): void {
-    let cap = this.#cap;
+    let cap = this._cap;
     while (cap < nr) cap *= 2;
-    this.#cap = cap;
+    this._cap = cap;
     this.rebuild(map);
   }
 
@@ -220,7 +223,7 @@ export class FitTree {
     for (let w = 0; w < L; w++) setLeaf(this.node, L + w, this.freeWord(map, w));
     let span = 32;
     for (let lo = L >> 1; lo >= 1; lo >>= 1) {
-      for (let n = lo; n < 2 * lo; n++) combine(this.node, n, span, this.#cap);
+      for (let n = lo; n < 2 * lo; n++) combine(this.node, n, span, this._cap);
       span *= 2;
     }
   }
@@ -261,12 +264,12 @@ export class FitTree {
     const lastWord = this.nWords - 1;
     for (let w = wFirst; w <= wLast; w++) {
       const z = ~map[w]!;
-      setLeaf(t, L + w, w === lastWord ? z & this.#tailMask : z);
+      setLeaf(t, L + w, w === lastWord ? z & this._tailMask : z);
     }
     let lo = (L + wFirst) >> 1;
     let hi = (L + wLast) >> 1;
     let span = 32;
-    const cap = this.#cap;
+    const cap = this._cap;
     // Keep one call site of combine here: update, combine and the leaf helpers just fit
     // V8's inlining budget (a second site, or a larger combine, puts the leaf helpers out
     // of line, two calls per leaf).
@@ -329,7 +332,7 @@ export class FitTree {
     const L = this.leaves;
     let n = 1;
     let base = 0;
-    let span = this.#totalBits;
+    let span = this._totalBits;
     while (n < L) {
       const half = span >>> 1; // int32 arithmetic throughout: spans are at most 2^30
       const ia = n << 3; // left child 2n
@@ -356,9 +359,9 @@ export class FitTree {
   findAligned(map: Uint32Array, nr: number, align: number, off: number, start: number): number {
     const t = this.node;
     if (t[6]! < nr) return -1;
-    const stack = this.#stack;
+    const stack = this._stack;
     const L = this.leaves;
-    const total = this.#totalBits;
+    const total = this._totalBits;
     let runStart = -1; // start of the free run reaching the current position, or -1
     let sp = 0;
     stack[sp++] = 1;

@@ -43,6 +43,9 @@
  *
  * Invariants: C1 above; the head of a slot only grows (modulo 2^32), also across detach and
  * reuse of the slot, so cursors stay valid.
+ *
+ * Internals are TypeScript `private` (`_name`), not `#private`: measured faster on this
+ * per-operation path (docs/ARCHITECTURE.md, "#private or TypeScript private on hot paths").
  */
 
 import type { SharedGenPoolChunk } from './shared-chunk.js';
@@ -61,25 +64,25 @@ const SLOTS_INT = SLOTS_BYTE / 4;
 
 /** One thread's side of the change logs: its own log, and its cursors into the others. */
 export class ChangeLog {
-  readonly #h: Int32Array;
-  readonly #slot: number;
+  private readonly _h: Int32Array;
+  private readonly _slot: number;
   /** Int32 index of this slot's head. */
-  readonly #headAt: number;
+  private readonly _headAt: number;
   /** Int32 index of log 0's first entry. */
-  readonly #logs: number;
+  private readonly _logs: number;
   /** Entries of slot s replayed so far. */
-  readonly #cursor = new Int32Array(MAX_SLOTS);
+  private readonly _cursor = new Int32Array(MAX_SLOTS);
   /** Full rebuilds after being lapped (diagnostics). */
   rebuilds = 0;
 
   /** Attach to the logs in `h` (the meta buffer as Int32) for `slot`; logs at `logsByte`. */
   constructor(h: Int32Array, slot: number, logsByte: number) {
-    this.#h = h;
-    this.#slot = slot;
-    this.#headAt = SLOTS_INT + slot * SLOT_INTS + S_HEAD;
-    this.#logs = logsByte / 4;
+    this._h = h;
+    this._slot = slot;
+    this._headAt = SLOTS_INT + slot * SLOT_INTS + S_HEAD;
+    this._logs = logsByte / 4;
     for (let s = 0; s < MAX_SLOTS; s++) {
-      this.#cursor[s] = Atomics.load(h, SLOTS_INT + s * SLOT_INTS + S_HEAD);
+      this._cursor[s] = Atomics.load(h, SLOTS_INT + s * SLOT_INTS + S_HEAD);
     }
   }
 
@@ -88,14 +91,14 @@ export class ChangeLog {
    * Context: data plane; allocation-free; one atomic store.
    */
   append(chunk: number, w0: number, w1: number): void {
-    const h = this.#h;
-    const head = h[this.#headAt]!;
-    const e = this.#logs + (this.#slot * LOG_ENTRIES + (head & MASK)) * ENTRY_INTS;
+    const h = this._h;
+    const head = h[this._headAt]!;
+    const e = this._logs + (this._slot * LOG_ENTRIES + (head & MASK)) * ENTRY_INTS;
     h[e] = chunk;
     h[e + 1] = w0;
     h[e + 2] = w1;
     Atomics.store(h, e + 3, (head + 1) | 0); // publishes the entry
-    h[this.#headAt] = (head + 1) | 0;
+    h[this._headAt] = (head + 1) | 0;
   }
 
   /**
@@ -107,19 +110,19 @@ export class ChangeLog {
    * @returns true when some entry was replayed.
    */
   catchUp(byIndex: readonly SharedGenPoolChunk[], strict: boolean): boolean {
-    const h = this.#h;
+    const h = this._h;
     const hw = strict ? Atomics.load(h, H_SLOTS) : h[H_SLOTS]!;
     let moved = false;
     for (let s = 0; s < hw; s++) {
-      if (s === this.#slot) continue;
-      const k = this.#cursor[s]!;
-      const seq = this.#logs + (s * LOG_ENTRIES + (k & MASK)) * ENTRY_INTS + 3;
+      if (s === this._slot) continue;
+      const k = this._cursor[s]!;
+      const seq = this._logs + (s * LOG_ENTRIES + (k & MASK)) * ENTRY_INTS + 3;
       const seen = strict ? Atomics.load(h, seq) : h[seq]!;
       if (seen === ((k + 1) | 0)) {
-        this.#replay(s, byIndex);
+        this._replay(s, byIndex);
         moved = true;
       } else if (seen !== ((k + 1 - LOG_ENTRIES) | 0) && seen !== 0) {
-        this.#lapped(s, byIndex); // the entry at the cursor is from a later lap
+        this._lapped(s, byIndex); // the entry at the cursor is from a later lap
         moved = true;
       }
     }
@@ -127,11 +130,11 @@ export class ChangeLog {
   }
 
   /** Replay slot s's entries from the cursor while their sequence words say they are new. */
-  #replay(s: number, byIndex: readonly SharedGenPoolChunk[]): void {
-    const h = this.#h;
-    const base = this.#logs + s * LOG_ENTRIES * ENTRY_INTS;
+  private _replay(s: number, byIndex: readonly SharedGenPoolChunk[]): void {
+    const h = this._h;
+    const base = this._logs + s * LOG_ENTRIES * ENTRY_INTS;
     const n = byIndex.length;
-    let k = this.#cursor[s]!;
+    let k = this._cursor[s]!;
     for (;;) {
       const e = base + (k & MASK) * ENTRY_INTS;
       const want = (k + 1) | 0;
@@ -141,18 +144,18 @@ export class ChangeLog {
       const w1 = h[e + 2]!;
       // Overwritten by a later lap while being read: start over from the bitmap.
       if (Atomics.load(h, e + 3) !== want) {
-        this.#lapped(s, byIndex);
+        this._lapped(s, byIndex);
         return;
       }
       if (c >= 0 && c < n) byIndex[c]!.refresh(w0, w1);
       k = want;
     }
-    this.#cursor[s] = k;
+    this._cursor[s] = k;
   }
 
   /** Slot s lapped this reader: rebuild every replica, continue from its head. (Cold.) */
-  #lapped(s: number, byIndex: readonly SharedGenPoolChunk[]): void {
-    this.#cursor[s] = Atomics.load(this.#h, SLOTS_INT + s * SLOT_INTS + S_HEAD);
+  private _lapped(s: number, byIndex: readonly SharedGenPoolChunk[]): void {
+    this._cursor[s] = Atomics.load(this._h, SLOTS_INT + s * SLOT_INTS + S_HEAD);
     this.rebuilds++;
     for (let i = 0; i < byIndex.length; i++) byIndex[i]!.tree.rebuild(byIndex[i]!.bits);
   }

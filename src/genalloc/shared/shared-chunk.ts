@@ -22,6 +22,9 @@
  *
  * DEVIATION: the kernel stores `end_addr` inclusive; kmem stores `endAddr` exclusive and
  * exposes the kernel's value as `end_addr` (and `lastAddr`). The owner is a number or null.
+ *
+ * Internals are TypeScript `private` (`_name`), not `#private`: measured faster on this
+ * per-operation path (docs/ARCHITECTURE.md, "#private or TypeScript private on hot paths").
  */
 
 import { FitTree } from '../fit-tree.js';
@@ -67,10 +70,10 @@ export class SharedGenPoolChunk {
   readonly tree: FitTree;
   /** The avail delta entries: entry s at s * DELTA_STRIDE. */
   readonly deltas: Int32Array;
-  readonly #unit: number;
-  readonly #backing: SharedArrayBuffer | null;
-  readonly #byteOffset: number;
-  #view: Uint8Array | null = null;
+  private readonly _unit: number;
+  private readonly _backing: SharedArrayBuffer | null;
+  private readonly _byteOffset: number;
+  private _view: Uint8Array | null = null;
 
   /** Build the view of chunk `index` from the descriptor in `meta` (the chunk is published). */
   constructor(
@@ -93,10 +96,10 @@ export class SharedGenPoolChunk {
     this.tree = new FitTree(this.nbits);
     this.tree.rebuild(this.bits);
     this.deltas = new Int32Array(meta, d[C_DELTA_OFF]!, (MAX_SLOTS + 1) * DELTA_STRIDE);
-    this.#unit = 2 ** order;
+    this._unit = 2 ** order;
     const backing = d[C_BACKING]!;
-    this.#backing = backing < 0 ? null : backing === 0 ? memory : externals[backing - 1]!;
-    this.#byteOffset = d[C_BYTE_OFF]!;
+    this._backing = backing < 0 ? null : backing === 0 ? memory : externals[backing - 1]!;
+    this._byteOffset = d[C_BYTE_OFF]!;
   }
 
   /** Bytes in the chunk (end - start). */
@@ -119,7 +122,7 @@ export class SharedGenPoolChunk {
    * Kernel: atomic_long_read(&chunk->avail).
    */
   get avail(): number {
-    return this.size + this.#unit * this.availDelta();
+    return this.size + this._unit * this.availDelta();
   }
 
   /**
@@ -142,12 +145,12 @@ export class SharedGenPoolChunk {
 
   /** The shared buffer holding the chunk's bytes, or null when it has none. */
   get backing(): SharedArrayBuffer | null {
-    return this.#backing;
+    return this._backing;
   }
 
   /** Byte offset of startAddr in the backing buffer. */
   get byteOffset(): number {
-    return this.#byteOffset;
+    return this._byteOffset;
   }
 
   /**
@@ -155,9 +158,9 @@ export class SharedGenPoolChunk {
    * @returns the view, or null when the chunk has no backing buffer.
    */
   bytes(addr: number, len: number): Uint8Array | null {
-    const b = this.#backing;
+    const b = this._backing;
     if (b === null) return null;
-    return new Uint8Array(b, this.#byteOffset + (addr - this.startAddr), len);
+    return new Uint8Array(b, this._byteOffset + (addr - this.startAddr), len);
   }
 
   /**
@@ -165,12 +168,12 @@ export class SharedGenPoolChunk {
    * @returns false when the chunk has no backing buffer (nothing written).
    */
   fill(addr: number, value: number, len: number): boolean {
-    const b = this.#backing;
+    const b = this._backing;
     if (b === null) return false;
-    let view = this.#view;
+    let view = this._view;
     if (view === null) {
-      view = new Uint8Array(b, this.#byteOffset, this.size); // control-plane: once per chunk
-      this.#view = view;
+      view = new Uint8Array(b, this._byteOffset, this.size); // control-plane: once per chunk
+      this._view = view;
     }
     const off = addr - this.startAddr;
     view.fill(value, off, off + len);

@@ -68,6 +68,9 @@
  *   - A BUG in free leaves the bitmap unchanged unless another thread freed the same bits
  *     at the same time (then the bits cleared before the BUG stay cleared, as the kernel's).
  *   - avail() is exact once no operation is in flight; during operations it may lag them.
+ *
+ * Internals are TypeScript `private` (`_name`), not `#private`: measured faster on this
+ * per-operation path (docs/ARCHITECTURE.md, "#private or TypeScript private on hot paths").
  */
 
 import { EINVAL, ENOMEM } from '../../base/errno.js';
@@ -147,28 +150,28 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   readonly log: KernelLog;
   /** This copy's slot (0..63): its journal and avail entries. */
   readonly slot: number;
-  readonly #handle: SharedGenPoolHandle;
+  private readonly _handle: SharedGenPoolHandle;
   /** Header, slots and chunk table, as Int32 (the journal is part of it). */
-  readonly #h32: Int32Array;
-  readonly #h64: Float64Array;
-  /** Int32 index of this slot's journal in #h32. */
-  readonly #js: number;
+  private readonly _h32: Int32Array;
+  private readonly _h64: Float64Array;
+  /** Int32 index of this slot's journal in _h32. */
+  private readonly _js: number;
   /** Int32 index of this slot's entry in a chunk's deltas. */
-  readonly #di: number;
-  readonly #unit: number;
-  readonly #perUnit: number;
-  #chunks: SharedGenPoolChunk[] = [];
+  private readonly _di: number;
+  private readonly _unit: number;
+  private readonly _perUnit: number;
+  private _chunks: SharedGenPoolChunk[] = [];
   /** The chunks this copy attached, by index (for the change logs). */
-  #byIndex: SharedGenPoolChunk[] = [];
+  private _byIndex: SharedGenPoolChunk[] = [];
   /** The count word this copy last saw (-1 once detached: every operation re-checks). */
-  #seen = 0;
-  #attached = 0;
-  #destroyed = false;
-  #detached = false;
-  readonly #ops: SlotOps;
-  readonly #log: ChangeLog;
-  readonly #alignData: GenPoolDataAlign = { align: 0 };
-  readonly #fixedData: GenPoolDataFixed = { offset: 0 };
+  private _seen = 0;
+  private _attached = 0;
+  private _destroyed = false;
+  private _detached = false;
+  private readonly _ops: SlotOps;
+  private readonly _log: ChangeLog;
+  private readonly _alignData: GenPoolDataAlign = { align: 0 };
+  private readonly _fixedData: GenPoolDataFixed = { offset: 0 };
 
   protected constructor(handle: SharedGenPoolHandle, options: AttachOptions) {
     if (!isSharedHandle(handle)) throw new RangeError('fromShared: not a kmem-genpool handle');
@@ -176,32 +179,32 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
     if (Atomics.load(probe, H_MAGIC) !== MAGIC) {
       throw new RangeError('fromShared: the meta buffer is not a shared genpool');
     }
-    this.#handle = handle;
-    this.#h32 = new Int32Array(handle.meta, 0, headerBytes(probe[H_MAX_CHUNKS]!) / 4);
-    this.#h64 = new Float64Array(handle.meta, 0, 16);
+    this._handle = handle;
+    this._h32 = new Int32Array(handle.meta, 0, headerBytes(probe[H_MAX_CHUNKS]!) / 4);
+    this._h64 = new Float64Array(handle.meta, 0, 16);
     this.minAllocOrder = probe[H_ORDER]!;
     this.nid = probe[H_NID]!;
-    this.#unit = 2 ** this.minAllocOrder;
-    this.#perUnit = 2 ** -this.minAllocOrder;
+    this._unit = 2 ** this.minAllocOrder;
+    this._perUnit = 2 ** -this.minAllocOrder;
     this.name = options.name ?? null;
     this.log = options.log ?? new KernelLog();
-    this.slot = this.#claimSlot();
-    this.#js = SLOTS_BYTE / 4 + this.slot * SLOT_INTS;
-    this.#di = this.slot * DELTA_STRIDE;
-    this.#log = new ChangeLog(this.#h32, this.slot, logsByte(probe[H_MAX_CHUNKS]!));
-    this.#ops = new SlotOps(
-      this.#h32,
+    this.slot = this._claimSlot();
+    this._js = SLOTS_BYTE / 4 + this.slot * SLOT_INTS;
+    this._di = this.slot * DELTA_STRIDE;
+    this._log = new ChangeLog(this._h32, this.slot, logsByte(probe[H_MAX_CHUNKS]!));
+    this._ops = new SlotOps(
+      this._h32,
       this.slot,
-      this.#log,
-      () => this.#log.catchUp(this.#byIndex, true),
-      (site, message) => this.#bug(site, message),
+      this._log,
+      () => this._log.catchUp(this._byIndex, true),
+      (site, message) => this._bug(site, message),
     );
-    this.#seen = -1;
-    this.#sync();
+    this._seen = -1;
+    this._sync();
   }
 
-  #claimSlot(): number {
-    const h = this.#h32;
+  private _claimSlot(): number {
+    const h = this._h32;
     for (let s = 0; s < MAX_SLOTS; s++) {
       const at = SLOTS_BYTE / 4 + s * SLOT_INTS;
       if (Atomics.compareExchange(h, at + S_STATE, 0, 1) === 0) {
@@ -217,44 +220,44 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
 
   /** Lost-race retries of this copy so far (the kernel's `goto retry`). */
   get retries(): number {
-    return this.#ops.retries;
+    return this._ops.retries;
   }
 
   /** Times this copy was lapped by another's change log and rebuilt its index (diagnostics). */
   get rebuilds(): number {
-    return this.#log.rebuilds;
+    return this._log.rebuilds;
   }
 
   /** The handle to post to a worker (the same buffers; attach there with fromShared). */
   toShared(): SharedGenPoolHandle {
-    return this.#handle;
+    return this._handle;
   }
 
   // ── Chunks ─────────────────────────────────────────────────────────────────
 
   /** Load the published chunk count (views of new chunks), then replay the change logs. */
-  #sync(): void {
-    if (this.#h32[H_COUNT] !== this.#seen) this.#syncSlow(Atomics.load(this.#h32, H_COUNT));
-    this.#log.catchUp(this.#byIndex, false);
+  private _sync(): void {
+    if (this._h32[H_COUNT] !== this._seen) this._syncSlow(Atomics.load(this._h32, H_COUNT));
+    this._log.catchUp(this._byIndex, false);
   }
 
-  #syncSlow(word: number): void {
-    if (this.#detached) throw new RangeError('shared genpool: this copy was detached');
+  private _syncSlow(word: number): void {
+    if (this._detached) throw new RangeError('shared genpool: this copy was detached');
     if ((word & DESTROYED) !== 0) {
-      this.#destroyed = true;
-      this.#chunks = NO_CHUNKS;
-      this.#byIndex = NO_CHUNKS;
-      this.#seen = word;
+      this._destroyed = true;
+      this._chunks = NO_CHUNKS;
+      this._byIndex = NO_CHUNKS;
+      this._seen = word;
       return;
     }
-    const h = this.#handle;
-    for (let i = this.#attached; i < word; i++) {
+    const h = this._handle;
+    for (let i = this._attached; i < word; i++) {
       const chunk = new SharedGenPoolChunk(h.meta, i, this.minAllocOrder, h.memory, h.externals);
-      this.#chunks.unshift(chunk); // control-plane: once per chunk added
-      this.#byIndex.push(chunk);
+      this._chunks.unshift(chunk); // control-plane: once per chunk added
+      this._byIndex.push(chunk);
     }
-    this.#attached = word;
-    this.#seen = word;
+    this._attached = word;
+    this._seen = word;
   }
 
   /**
@@ -264,7 +267,7 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    *   at its maximum), or -EINVAL (virt or size not a non-negative safe integer).
    */
   addOwner(virt: number, phys: number, size: number, nid: number, owner: number | null): number {
-    const err = this.#add(virt, phys, size, nid, owner, -1);
+    const err = this._add(virt, phys, size, nid, owner, -1);
     return err < 0 ? err : 0;
   }
 
@@ -294,13 +297,13 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   addMemory(size: number, options: SharedAddMemoryOptions = {}): SharedGenPoolChunk {
     const virt = options.virt ?? -1;
     const phys = options.phys ?? NaN;
-    const err = this.#add(virt, phys, size, options.nid ?? -1, options.owner ?? null, 0);
+    const err = this._add(virt, phys, size, options.nid ?? -1, options.owner ?? null, 0);
     if (err < 0) throw new RangeError(`addMemory: cannot add a ${size}-byte chunk (${err})`);
-    this.#sync();
-    return this.#chunkByIndex(err)!;
+    this._sync();
+    return this._chunkByIndex(err)!;
   }
 
-  #add(
+  private _add(
     virt: number,
     phys: number,
     size: number,
@@ -308,14 +311,14 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
     owner: number | null,
     backing: number,
   ): number {
-    this.#sync();
-    if (this.#destroyed) throw new KernelBug('gen_pool_add: the pool was destroyed');
+    this._sync();
+    if (this._destroyed) throw new KernelBug('gen_pool_add: the pool was destroyed');
     const defaultVirt = backing === 0 && virt === -1;
     if ((!defaultVirt && !isByteCount(virt)) || !isByteCount(size)) return -EINVAL;
     if (!defaultVirt && !Number.isSafeInteger(virt + size)) return -EINVAL;
     if (owner !== null && typeof owner !== 'number') return -EINVAL;
-    if (Math.floor(size / this.#unit) > MAX_BITMAP_BITS) return -ENOMEM;
-    return addSharedChunk(this.#handle, this.slot, {
+    if (Math.floor(size / this._unit) > MAX_BITMAP_BITS) return -ENOMEM;
+    return addSharedChunk(this._handle, this.slot, {
       virt,
       phys,
       size,
@@ -328,16 +331,16 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
     });
   }
 
-  #chunkByIndex(index: number): SharedGenPoolChunk | null {
-    const chunks = this.#chunks;
+  private _chunkByIndex(index: number): SharedGenPoolChunk | null {
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) if (chunks[i]!.index === index) return chunks[i]!;
     return null;
   }
 
   /** The chunks this copy has seen, newest first. Do not modify. */
   get chunks(): readonly SharedGenPoolChunk[] {
-    this.#sync();
-    return this.#chunks;
+    this._sync();
+    return this._chunks;
   }
 
   // ── Allocation ─────────────────────────────────────────────────────────────
@@ -357,22 +360,22 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @returns the start address, or 0; `owner.value` is the chunk's owner, or null on failure.
    */
   allocOwner(size: number, owner: Out<unknown> | null): number {
-    const id = this.#h32[H_ALGO]!;
+    const id = this._h32[H_ALGO]!;
     if (id === ALGO_FIRST_FIT) return this.allocAlgoOwner(size, gen_pool_first_fit, null, owner);
-    return this.allocAlgoOwner(size, algoById(id), this.#poolData(id), owner);
+    return this.allocAlgoOwner(size, algoById(id), this._poolData(id), owner);
   }
 
   /** The pool-wide algorithm data, in this copy's reusable objects. */
-  #poolData(id: number): unknown {
-    const n = this.#h64[F_ALGO_DATA]!;
+  private _poolData(id: number): unknown {
+    const n = this._h64[F_ALGO_DATA]!;
     if (Number.isNaN(n)) return null;
     if (id === ALGO_FIRST_FIT_ALIGN) {
-      this.#alignData.align = n;
-      return this.#alignData;
+      this._alignData.align = n;
+      return this._alignData;
     }
     if (id === ALGO_FIXED) {
-      this.#fixedData.offset = n;
-      return this.#fixedData;
+      this._fixedData.offset = n;
+      return this._fixedData;
     }
     return null;
   }
@@ -403,11 +406,11 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   ): number {
     if (owner !== null) owner.value = null;
     if (!(size > 0) || !Number.isSafeInteger(size)) return 0; // 0, negative, NaN, 1.5
-    this.#sync();
-    const nbits = Math.ceil(size * this.#perUnit);
-    const chunks = this.#chunks;
+    this._sync();
+    const nbits = Math.ceil(size * this._perUnit);
+    const chunks = this._chunks;
     const fast = algo === gen_pool_first_fit;
-    const ops = this.#ops;
+    const ops = this._ops;
     // Pass 2 only when pass 1 found nothing and other threads logged changes meanwhile.
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < chunks.length; i++) {
@@ -418,12 +421,12 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
           : ops.claimAlgo(this, chunk, algo, data, nbits);
         if (start < 0) continue;
         const d = chunk.deltas;
-        d[this.#di] = (d[this.#di]! - nbits) | 0;
+        d[this._di] = (d[this._di]! - nbits) | 0;
         ops.idle();
         if (owner !== null) owner.value = chunk.owner;
-        return chunk.startAddr + start * this.#unit;
+        return chunk.startAddr + start * this._unit;
       }
-      if (!fast || !this.#log.catchUp(this.#byIndex, true)) break;
+      if (!fast || !this._log.catchUp(this._byIndex, true)) break;
     }
     return 0;
   }
@@ -451,19 +454,19 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
   freeOwner(addr: number, size: number, owner: Out<unknown> | null): void {
     if (owner !== null) owner.value = null;
     if (!Number.isSafeInteger(size) || size < 0) {
-      this.#bug('gen_pool_free_owner', `invalid size ${size} for address ${hex(addr)}`);
+      this._bug('gen_pool_free_owner', `invalid size ${size} for address ${hex(addr)}`);
     }
-    this.#sync();
-    const nbits = Math.ceil(size * this.#perUnit);
-    const chunk = this.#findChunk(addr);
-    if (chunk === null) this.#notInPool(addr, size);
-    if (addr + size - 1 > chunk.lastAddr || addr + size === 0) this.#pastEnd(addr, size, chunk);
-    const start = Math.floor((addr - chunk.startAddr) * this.#perUnit);
-    if (nbits > 0) this.#release(chunk, start, nbits, addr, size);
+    this._sync();
+    const nbits = Math.ceil(size * this._perUnit);
+    const chunk = this._findChunk(addr);
+    if (chunk === null) this._notInPool(addr, size);
+    if (addr + size - 1 > chunk.lastAddr || addr + size === 0) this._pastEnd(addr, size, chunk);
+    const start = Math.floor((addr - chunk.startAddr) * this._perUnit);
+    if (nbits > 0) this._release(chunk, start, nbits, addr, size);
     if (owner !== null) owner.value = chunk.owner;
   }
 
-  #release(
+  private _release(
     chunk: SharedGenPoolChunk,
     start: number,
     nbits: number,
@@ -471,33 +474,33 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
     size: number,
   ): void {
     const words = chunk.words;
-    if (!rangeAllSet(words, start, nbits)) this.#notAllocated(addr, size, chunk, start, nbits);
-    const remain = this.#ops.release(chunk, start, nbits);
+    if (!rangeAllSet(words, start, nbits)) this._notAllocated(addr, size, chunk, start, nbits);
+    const remain = this._ops.release(chunk, start, nbits);
     if (remain !== 0) {
-      this.#ops.idle();
-      this.#notAllocated(addr, size, chunk, start, nbits);
+      this._ops.idle();
+      this._notAllocated(addr, size, chunk, start, nbits);
     }
     const d = chunk.deltas;
-    d[this.#di] = (d[this.#di]! + nbits) | 0;
-    this.#ops.idle();
+    d[this._di] = (d[this._di]! + nbits) | 0;
+    this._ops.idle();
   }
 
-  #notInPool(addr: number, size: number): never {
-    this.#bug('gen_pool_free_owner', notInPoolMessage(addr, size, this.#destroyed));
+  private _notInPool(addr: number, size: number): never {
+    this._bug('gen_pool_free_owner', notInPoolMessage(addr, size, this._destroyed));
   }
 
-  #pastEnd(addr: number, size: number, chunk: SharedGenPoolChunk): never {
-    this.#bug('gen_pool_free_owner', pastEndMessage(addr, size, chunk));
+  private _pastEnd(addr: number, size: number, chunk: SharedGenPoolChunk): never {
+    this._bug('gen_pool_free_owner', pastEndMessage(addr, size, chunk));
   }
 
-  #notAllocated(
+  private _notAllocated(
     addr: number,
     size: number,
     chunk: SharedGenPoolChunk,
     start: number,
     nbits: number,
   ): never {
-    this.#bug('gen_pool_free_owner', notAllocatedMessage(addr, size, chunk, start, nbits));
+    this._bug('gen_pool_free_owner', notAllocatedMessage(addr, size, chunk, start, nbits));
   }
 
   // ── Queries ────────────────────────────────────────────────────────────────
@@ -507,12 +510,12 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @returns the chunk, or null when no chunk holds `addr`.
    */
   chunkAt(addr: number): SharedGenPoolChunk | null {
-    this.#sync();
-    return this.#findChunk(addr);
+    this._sync();
+    return this._findChunk(addr);
   }
 
-  #findChunk(addr: number): SharedGenPoolChunk | null {
-    const chunks = this.#chunks;
+  private _findChunk(addr: number): SharedGenPoolChunk | null {
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;
       if (addr >= c.startAddr && addr < c.endAddr) return c;
@@ -526,8 +529,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @returns the physical address, or -1 when no chunk holds `addr`.
    */
   virtToPhys(addr: number): number {
-    this.#sync();
-    const chunk = this.#findChunk(addr);
+    this._sync();
+    const chunk = this._findChunk(addr);
     if (chunk === null) return -1;
     const offset = addr - chunk.startAddr;
     if (chunk.physAddr === -1) return offset === 0 ? -1 : offset - 1;
@@ -536,8 +539,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
 
   /** Call `func(pool, chunk, data)` for every chunk, newest first. Kernel: gen_pool_for_each_chunk(). */
   forEachChunk<D>(func: SharedChunkVisitor<D>, data: D): void {
-    this.#sync();
-    const chunks = this.#chunks.slice();
+    this._sync();
+    const chunks = this._chunks.slice();
     for (let i = 0; i < chunks.length; i++) func(this, chunks[i]!, data);
   }
 
@@ -546,10 +549,10 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @returns false when no single chunk holds the range.
    */
   hasAddr(start: number, size: number): boolean {
-    this.#sync();
+    this._sync();
     const end = start + size - 1;
     if (end < 0) return false;
-    const chunks = this.#chunks;
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;
       if (start >= c.startAddr && start <= c.lastAddr && end <= c.lastAddr) return true;
@@ -562,18 +565,18 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * Kernel: gen_pool_avail().
    */
   avail(): number {
-    this.#sync();
+    this._sync();
     let n = 0;
-    const chunks = this.#chunks;
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) n += chunks[i]!.avail;
     return n;
   }
 
   /** Return the bytes of all chunks. Kernel: gen_pool_size(). */
   size(): number {
-    this.#sync();
+    this._sync();
     let n = 0;
-    const chunks = this.#chunks;
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) n += chunks[i]!.size;
     return n;
   }
@@ -590,28 +593,28 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
         'setAlgo: a shared pool takes the built-in algorithms only (use allocAlgo)',
       );
     }
-    this.#h64[F_ALGO_DATA] = algoDataNumber(id, data);
-    Atomics.store(this.#h32, H_ALGO, id);
+    this._h64[F_ALGO_DATA] = algoDataNumber(id, data);
+    Atomics.store(this._h32, H_ALGO, id);
   }
 
   /** The pool-wide algorithm. */
   get algorithm(): GenPoolAlgo {
-    return algoById(Atomics.load(this.#h32, H_ALGO));
+    return algoById(Atomics.load(this._h32, H_ALGO));
   }
 
   /** The pool-wide algorithm data: { align }, { offset }, or null. */
   get algorithmData(): unknown {
-    const id = Atomics.load(this.#h32, H_ALGO);
-    const d = this.#poolData(id);
-    if (d === this.#alignData) return { align: this.#alignData.align };
-    if (d === this.#fixedData) return { offset: this.#fixedData.offset };
+    const id = Atomics.load(this._h32, H_ALGO);
+    const d = this._poolData(id);
+    if (d === this._alignData) return { align: this._alignData.align };
+    if (d === this._fixedData) return { offset: this._fixedData.offset };
     return null;
   }
 
   /** True once the pool was destroyed (by any copy). */
   get destroyed(): boolean {
-    this.#sync();
-    return this.#destroyed;
+    this._sync();
+    return this._destroyed;
   }
 
   /** `pool->min_alloc_order`. */
@@ -626,8 +629,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @throws {RangeError} when no chunk with a backing buffer holds the whole range.
    */
   bytes(addr: number, len: number): Uint8Array {
-    this.#sync();
-    const chunk = this.#findChunk(addr);
+    this._sync();
+    const chunk = this._findChunk(addr);
     if (chunk === null || chunk.backing === null || addr + len > chunk.endAddr || len < 0) {
       throw new RangeError(`bytes: ${hex(addr)}+${len} is not inside a chunk with backing memory`);
     }
@@ -639,8 +642,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @returns the offset, or -1 when no chunk with a backing buffer holds `addr`.
    */
   offsetOf(addr: number): number {
-    this.#sync();
-    const chunk = this.#findChunk(addr);
+    this._sync();
+    const chunk = this._findChunk(addr);
     if (chunk === null || chunk.backing === null) return -1;
     return chunk.byteOffset + (addr - chunk.startAddr);
   }
@@ -652,24 +655,24 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @throws {KernelBug} naming the first busy chunk (newest first); nothing is changed.
    */
   destroy(): void {
-    this.#sync();
-    const chunks = this.#chunks;
+    this._sync();
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;
       const bit = scanUsed(c);
       if (bit >= 0) {
-        this.#bug(
+        this._bug(
           'gen_pool_destroy',
-          `pool${this.name === null ? '' : ` '${this.name}'`} is busy: chunk ${hex(c.startAddr)}-${hex(c.lastAddr)} still has granule ${bit} (${hex(c.startAddr + bit * this.#unit)}) allocated, ${c.size - c.avail} bytes in use`,
+          `pool${this.name === null ? '' : ` '${this.name}'`} is busy: chunk ${hex(c.startAddr)}-${hex(c.lastAddr)} still has granule ${bit} (${hex(c.startAddr + bit * this._unit)}) allocated, ${c.size - c.avail} bytes in use`,
         );
       }
     }
-    const h = this.#h32;
+    const h = this._h32;
     for (;;) {
       const w = Atomics.load(h, H_COUNT);
       if (Atomics.compareExchange(h, H_COUNT, w, w | DESTROYED) === w) break;
     }
-    this.#sync();
+    this._sync();
   }
 
   /**
@@ -678,19 +681,19 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @throws {RangeError} when an operation of this copy is in flight (a hook re-entered).
    */
   detach(): void {
-    if (this.#detached) return;
-    if (this.#h32[this.#js + S_OP] !== OP_IDLE) throw new RangeError('detach: operation in flight');
-    this.#sync();
-    const chunks = this.#chunks;
+    if (this._detached) return;
+    if (this._h32[this._js + S_OP] !== OP_IDLE) throw new RangeError('detach: operation in flight');
+    this._sync();
+    const chunks = this._chunks;
     for (let i = 0; i < chunks.length; i++) {
       const d = chunks[i]!.deltas;
-      Atomics.add(d, DELTA_ADJUST * DELTA_STRIDE, Atomics.exchange(d, this.#di, 0));
+      Atomics.add(d, DELTA_ADJUST * DELTA_STRIDE, Atomics.exchange(d, this._di, 0));
     }
-    Atomics.store(this.#h32, this.#js + S_STATE, 0);
-    this.#detached = true;
-    this.#chunks = NO_CHUNKS;
-    this.#byIndex = NO_CHUNKS;
-    this.#seen = -1;
+    Atomics.store(this._h32, this._js + S_STATE, 0);
+    this._detached = true;
+    this._chunks = NO_CHUNKS;
+    this._byIndex = NO_CHUNKS;
+    this._seen = -1;
   }
 
   /**
@@ -699,8 +702,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @throws {InvariantError} naming the invariant, the chunk and the values.
    */
   check(): void {
-    this.#sync();
-    checkShared(this.#h32, this.#chunks, this.minAllocOrder);
+    this._sync();
+    checkShared(this._h32, this._chunks, this.minAllocOrder);
   }
 
   /**
@@ -713,8 +716,8 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * @returns what was repaired.
    */
   recover(deadSlots: readonly number[] = []): RecoverReport {
-    this.#sync();
-    return recoverShared(this.#h32, this.#chunks, deadSlots, this.#log);
+    this._sync();
+    return recoverShared(this._h32, this._chunks, deadSlots, this._log);
   }
 
   /**
@@ -722,10 +725,10 @@ export class SharedGenPoolCore implements GenPoolAlgoPool {
    * on this copy's operations only.
    */
   setTestHook(hook: SharedPoolHook | null): void {
-    this.#ops.setHook(hook);
+    this._ops.setHook(hook);
   }
 
-  #bug(site: string, message: string): never {
+  private _bug(site: string, message: string): never {
     this.log.bug(FILE, site, message);
     throw new KernelBug(`${site}: ${message}`);
   }

@@ -25,6 +25,9 @@
  * appended to its log before the operation returns (change-log.ts C1).
  *
  * DEVIATION: the claim unit is a 32-bit word (atomic-bits.ts).
+ *
+ * Internals are TypeScript `private` (`_name`), not `#private`: measured faster on this
+ * per-operation path (docs/ARCHITECTURE.md, "#private or TypeScript private on hot paths").
  */
 
 import { hex } from '../../base/units.js';
@@ -58,16 +61,16 @@ export type BugReporter = (site: string, message: string) => never;
 export class SlotOps {
   /** Lost-race retries so far (the kernel's `goto retry`). */
   retries = 0;
-  readonly #h: Int32Array;
-  /** Int32 index of this slot's journal in #h. */
-  readonly #js: number;
-  readonly #log: ChangeLog;
+  private readonly _h: Int32Array;
+  /** Int32 index of this slot's journal in _h. */
+  private readonly _js: number;
+  private readonly _log: ChangeLog;
   /** Replays the other slots' logs into the replicas (strict loads); true if any was new. */
-  readonly #catchUp: () => boolean;
-  readonly #bug: BugReporter;
-  #hook: SharedPoolHook | null = null;
-  #wordHook: WordHook | null = null;
-  #hookChunk = 0;
+  private readonly _catchUp: () => boolean;
+  private readonly _bug: BugReporter;
+  private _hook: SharedPoolHook | null = null;
+  private _wordHook: WordHook | null = null;
+  private _hookChunk = 0;
 
   /** The data plane of `slot` over the meta buffer `h` (as Int32), appending to `log`. */
   constructor(
@@ -77,23 +80,23 @@ export class SlotOps {
     catchUp: () => boolean,
     bug: BugReporter,
   ) {
-    this.#h = h;
-    this.#log = log;
-    this.#catchUp = catchUp;
-    this.#js = SLOTS_BYTE / 4 + slot * SLOT_INTS;
-    this.#bug = bug;
+    this._h = h;
+    this._log = log;
+    this._catchUp = catchUp;
+    this._js = SLOTS_BYTE / 4 + slot * SLOT_INTS;
+    this._bug = bug;
   }
 
   /** Install or remove the test hook (shared-api.ts SharedPoolHook). */
   setHook(hook: SharedPoolHook | null): void {
-    this.#hook = hook;
-    this.#wordHook =
-      hook === null ? null : (end: number): void => hook(HOOK_WORD_CLAIMED, this.#hookChunk, end);
+    this._hook = hook;
+    this._wordHook =
+      hook === null ? null : (end: number): void => hook(HOOK_WORD_CLAIMED, this._hookChunk, end);
   }
 
   /** Mark the journal idle (the caller has accounted the operation). */
   idle(): void {
-    this.#h[this.#js + S_OP] = OP_IDLE;
+    this._h[this._js + S_OP] = OP_IDLE;
   }
 
   /**
@@ -115,7 +118,7 @@ export class SlotOps {
       this.retries++;
       // The kernel's retry: search again from the failed candidate (start_bit), on a
       // replica that has caught up with the claim that won (if it is published yet).
-      this.#catchUp();
+      this._catchUp();
       let next = tree.findAligned(chunk.bits, nbits, 1, 0, start);
       if (next < 0) return -1;
       if (next + nbits > chunk.nbits || !rangeAllClear(chunk.words, next, nbits)) {
@@ -143,7 +146,7 @@ export class SlotOps {
       start = algo(chunk.bits, endBit, start, nbits, data, pool, chunk.startAddr);
       if (!(start >= 0 && start < endBit)) return -1;
       if (start + nbits > endBit || !Number.isInteger(start)) {
-        this.#bug(
+        this._bug(
           'gen_pool_alloc_algo_owner',
           `algorithm returned bit ${start} for ${nbits} bits of a ${endBit}-bit chunk at ${hex(chunk.startAddr)}`,
         );
@@ -151,7 +154,7 @@ export class SlotOps {
       if (this.take(chunk, start, nbits) === 0) return start;
       this.retries++;
       if (tries > 4 * endBit + 64) {
-        this.#bug(
+        this._bug(
           'gen_pool_alloc_algo_owner',
           `algorithm keeps returning taken bit ${start} in chunk ${hex(chunk.startAddr)}`,
         );
@@ -166,25 +169,25 @@ export class SlotOps {
    * @returns 0, or the number of bits not set (the claim failed and was rolled back).
    */
   take(chunk: SharedGenPoolChunk, start: number, nbits: number): number {
-    const j = this.#h;
-    const js = this.#js;
+    const j = this._h;
+    const js = this._js;
     j[js + S_CHUNK] = chunk.index;
     j[js + S_LO] = start;
     j[js + S_HI] = start;
     j[js + S_OP] = OP_CLAIM;
-    this.#hookChunk = chunk.index;
-    const remain = claimBits(chunk.words, start, nbits, j, js, this.#wordHook);
+    this._hookChunk = chunk.index;
+    const remain = claimBits(chunk.words, start, nbits, j, js, this._wordHook);
     if (remain === 0) {
-      if (this.#hook !== null) this.#hook(HOOK_CLAIMED, chunk.index, start);
-      this.#changed(chunk, start, nbits);
+      if (this._hook !== null) this._hook(HOOK_CLAIMED, chunk.index, start);
+      this._changed(chunk, start, nbits);
       return 0;
     }
     const done = nbits - remain;
     if (done > 0) {
       if (releaseBits(chunk.words, start, done, j, js) !== 0) {
-        this.#bug('gen_pool_alloc_algo_owner', `rollback of bit ${start} failed`);
+        this._bug('gen_pool_alloc_algo_owner', `rollback of bit ${start} failed`);
       }
-      this.#changed(chunk, start, done);
+      this._changed(chunk, start, done);
     }
     j[js + S_OP] = OP_IDLE;
     return remain;
@@ -196,21 +199,21 @@ export class SlotOps {
    *   left FREE for the caller to idle).
    */
   release(chunk: SharedGenPoolChunk, start: number, nbits: number): number {
-    const j = this.#h;
-    const js = this.#js;
+    const j = this._h;
+    const js = this._js;
     j[js + S_CHUNK] = chunk.index;
     j[js + S_LO] = start;
     j[js + S_HI] = start + nbits;
     j[js + S_OP] = OP_FREE;
     const remain = releaseBits(chunk.words, start, nbits, j, js);
-    if (this.#hook !== null) this.#hook(HOOK_RELEASED, chunk.index, start);
-    if (nbits - remain > 0) this.#changed(chunk, start, nbits - remain);
+    if (this._hook !== null) this._hook(HOOK_RELEASED, chunk.index, start);
+    if (nbits - remain > 0) this._changed(chunk, start, nbits - remain);
     return remain;
   }
 
   /** After this copy changed bits [start, start + nbits): its replica, then its log. */
-  #changed(chunk: SharedGenPoolChunk, start: number, nbits: number): void {
+  private _changed(chunk: SharedGenPoolChunk, start: number, nbits: number): void {
     chunk.tree.update(chunk.bits, start, nbits);
-    this.#log.append(chunk.index, start >>> 5, (start + nbits - 1) >>> 5);
+    this._log.append(chunk.index, start >>> 5, (start + nbits - 1) >>> 5);
   }
 }
