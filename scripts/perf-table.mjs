@@ -32,13 +32,40 @@ console.log(
   '| workload | algorithm | kmem ns/op | kernel C ns/op | kernel-scan (JS) ns/op | @thi.ng/malloc ns/op | failed | checksum |',
 );
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows.filter((x) => x.impl === 'kmem' && x.workload.startsWith('G-'))) {
+for (const r of rows.filter(
+  (x) => x.impl === 'kmem' && x.workload.startsWith('G-') && x.workload !== 'G-shared',
+)) {
   const k = key(r);
   const phase = r.phase ? ` (${r.phase})` : '';
   const peer = r.algo === 'first-fit' && !r.phase ? thing.get(r.workload)?.ns_per_op : undefined;
   console.log(
     `| ${r.workload}${phase} | ${r.algo} | **${fmt(r.ns_per_op)}** | ${fmt(KERNEL_C[k])} | ${fmt(scan.get(k)?.ns_per_op)} | ${fmt(peer)} | ${r.failed} | ${r.checksum} |`,
   );
+}
+
+// G-shared: G-steady first fit on one pool shared by 1, 2 and 4 worker threads, beside the plain
+// pool run in a worker of its own (bench/gshared.bench.ts): ns per operation per worker and
+// total operations per second.
+const sRows = rows.filter((x) => x.workload === 'G-shared');
+if (sRows.length > 0) {
+  const plain = sRows.find((x) => x.impl === 'kmem');
+  const one = sRows.find((x) => x.impl === 'kmem-shared' && x.workers === 1);
+  console.log('');
+  console.log(
+    '| G-shared | workers | ns/op per worker | total ops/s | × 1 worker (shared) | failed | checksum |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of sRows) {
+    const what = r.impl === 'kmem' ? 'plain GenPool' : 'shared pool';
+    const x =
+      one && r.impl === 'kmem-shared' ? `${(r.ops_per_s / one.ops_per_s).toFixed(2)}×` : '—';
+    const mops = `${(r.ops_per_s / 1e6).toFixed(2)} M`;
+    console.log(
+      `| ${what} | ${r.workers} | **${fmt(r.ns_per_op)}** | ${mops} | ${x} | ${r.failed} | ${r.checksum} |`,
+    );
+  }
+  if (plain && one)
+    console.log(`\nshared ÷ plain, 1 worker: ${(one.ns_per_op / plain.ns_per_op).toFixed(2)}×`);
 }
 
 // dmapool: ns per alloc+free pair (D-test rows) or per operation (D-churn), beside the kernel's
@@ -72,7 +99,7 @@ const KERNEL_V = {
   'V-steady': 240,
   'V-align': 275,
 };
-const vRows = rows.filter((x) => x.impl === 'kmem' && x.workload.startsWith('V-'));
+const vRows = rows.filter((x) => x.impl === 'kmem' && x.workload in KERNEL_V);
 if (vRows.length > 0) {
   console.log('');
   console.log(
