@@ -68,7 +68,10 @@ export function vmallocUserApi(m: Machine) {
     ): number {
       // The seed-era bound: the mapping must end inside the area, from kaddr itself.
       const area = v.findVmArea(kaddr);
-      if (area !== null && kaddr + Math.ceil(size / PAGE_SIZE) * PAGE_SIZE > area.addr + getVmAreaSize(area))
+      if (
+        area !== null &&
+        kaddr + Math.ceil(size / PAGE_SIZE) * PAGE_SIZE > area.addr + getVmAreaSize(area)
+      )
         return -EINVAL;
       return remapVmallocRangePartial(v, vma, uaddr, kaddr, 0, size);
     },

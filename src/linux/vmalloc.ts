@@ -29,7 +29,12 @@ import {
   pvmFindNextPrev,
   type VmapAreaView,
 } from '../vmalloc/pcpu.js';
-import { allocVmArea, type EarlyVm, vmAreaAddEarly, vmAreaRegisterEarly } from '../vmalloc/early.js';
+import {
+  allocVmArea,
+  type EarlyVm,
+  vmAreaAddEarly,
+  vmAreaRegisterEarly,
+} from '../vmalloc/early.js';
 
 /** The VM_* flags and vmalloc constants of include/linux/vmalloc.h. */
 export const vmallocConstants = {
@@ -139,7 +144,16 @@ export function vmallocApi(m: Machine) {
     },
     /** get_vm_area(size, flags): reserve without mapping. @returns the vm_struct, or null. */
     get_vm_area(size: number, flags: number): VmStruct | null {
-      return v.getVmArea(size, 1, flags, VMALLOC_START, VMALLOC_END, NUMA_NO_NODE, 0, 'get_vm_area');
+      return v.getVmArea(
+        size,
+        1,
+        flags,
+        VMALLOC_START,
+        VMALLOC_END,
+        NUMA_NO_NODE,
+        0,
+        'get_vm_area',
+      );
     },
     /** get_vm_area_caller(size, flags, caller). @returns the vm_struct, or null. */
     get_vm_area_caller(size: number, flags: number, caller: string): VmStruct | null {
@@ -255,7 +269,12 @@ export function vmallocApi(m: Machine) {
       return pvmDetermineEnd(v, pnext, pprev, align);
     },
     /** vm_map_ram(pages, count, node, prot). @returns the address, or 0. */
-    vm_map_ram(pages: readonly (Page | null)[], count: number, node: number, prot: number = PAGE_KERNEL): number {
+    vm_map_ram(
+      pages: readonly (Page | null)[],
+      count: number,
+      node: number,
+      prot: number = PAGE_KERNEL,
+    ): number {
       return v.blocks.mapRam(pages, count, node, prot);
     },
     /** vm_unmap_ram(mem, count). @throws {KernelBug} for NULL, out-of-range or unaligned mem. */

@@ -33,7 +33,8 @@ function bug(v: Vmalloc, site: string, cond: string, detail: string): never {
 function asVmStruct(vm: EarlyVm): VmStruct {
   const blank = new VmStruct();
   const o = vm as Record<string, unknown>;
-  for (const key of Object.keys(blank)) if (o[key] === undefined) o[key] = (blank as unknown as Record<string, unknown>)[key];
+  for (const key of Object.keys(blank))
+    if (o[key] === undefined) o[key] = (blank as unknown as Record<string, unknown>)[key];
   return vm as VmStruct;
 }
 
@@ -42,18 +43,29 @@ function asVmStruct(vm: EarlyVm): VmStruct {
  * list. @throws {KernelBug} after vmalloc_init, or when it overlaps an earlier entry.
  */
 export function vmAreaAddEarly(v: Vmalloc, vmIn: EarlyVm): void {
-  if (v.initialized) bug(v, 'vm_area_add_early', 'BUG_ON(vmap_initialized)', 'called after vmalloc_init');
+  if (v.initialized)
+    bug(v, 'vm_area_add_early', 'BUG_ON(vmap_initialized)', 'called after vmalloc_init');
   const vm = asVmStruct(vmIn);
   let prev: VmStruct | null = null;
   let cur = v.vmlist;
   for (; cur !== null; prev = cur, cur = cur.next) {
     if (cur.addr >= vm.addr) {
       if (cur.addr < vm.addr + vm.size)
-        bug(v, 'vm_area_add_early', 'BUG_ON(tmp->addr < vm->addr + vm->size)', `${kaddr(vm.addr)}+${vm.size} overlaps ${kaddr(cur.addr)}`);
+        bug(
+          v,
+          'vm_area_add_early',
+          'BUG_ON(tmp->addr < vm->addr + vm->size)',
+          `${kaddr(vm.addr)}+${vm.size} overlaps ${kaddr(cur.addr)}`,
+        );
       break;
     }
     if (cur.addr + cur.size > vm.addr)
-      bug(v, 'vm_area_add_early', 'BUG_ON(tmp->addr + tmp->size > vm->addr)', `${kaddr(vm.addr)} overlaps ${kaddr(cur.addr)}+${cur.size}`);
+      bug(
+        v,
+        'vm_area_add_early',
+        'BUG_ON(tmp->addr + tmp->size > vm->addr)',
+        `${kaddr(vm.addr)} overlaps ${kaddr(cur.addr)}+${cur.size}`,
+      );
   }
   vm.next = cur;
   if (prev === null) v.vmlist = vm;
@@ -66,7 +78,8 @@ export function vmAreaAddEarly(v: Vmalloc, vmIn: EarlyVm): void {
  * @throws {KernelBug} after vmalloc_init, or when no room is left below VMALLOC_END.
  */
 export function vmAreaRegisterEarly(v: Vmalloc, vmIn: EarlyVm, align: number): void {
-  if (v.initialized) bug(v, 'vm_area_register_early', 'BUG_ON(vmap_initialized)', 'called after vmalloc_init');
+  if (v.initialized)
+    bug(v, 'vm_area_register_early', 'BUG_ON(vmap_initialized)', 'called after vmalloc_init');
   const vm = asVmStruct(vmIn);
   let addr = Math.ceil(VMALLOC_START / align) * align;
   let prev: VmStruct | null = null;
@@ -77,7 +90,12 @@ export function vmAreaRegisterEarly(v: Vmalloc, vmIn: EarlyVm, align: number): v
     addr = Math.ceil((cur.addr + cur.size) / align) * align;
   }
   if (addr > VMALLOC_END - vm.size)
-    bug(v, 'vm_area_register_early', 'BUG_ON(addr > VMALLOC_END - vm->size)', `no room for ${vm.size} bytes`);
+    bug(
+      v,
+      'vm_area_register_early',
+      'BUG_ON(addr > VMALLOC_END - vm->size)',
+      `no room for ${vm.size} bytes`,
+    );
   vm.addr = addr;
   vm.next = cur;
   if (prev === null) v.vmlist = vm;

@@ -95,7 +95,9 @@ export function pvmDetermineEnd(
 ): number {
   const vmallocEnd = Math.floor(VMALLOC_END / align) * align;
   let addr =
-    pnext.value !== null ? Math.min(Math.floor(pnext.value.va_start / align) * align, vmallocEnd) : vmallocEnd;
+    pnext.value !== null
+      ? Math.min(Math.floor(pnext.value.va_start / align) * align, vmallocEnd)
+      : vmallocEnd;
   while (pprev.value !== null && pprev.value.va_end > addr) {
     pnext.value = pprev.value;
     pprev.value = view(v, busyPrev(v, pprev.value.index));
@@ -164,13 +166,20 @@ export function pcpuGetVmAreas(
   for (let a = 0; a < nrVms; a++) {
     const start = offsets[a]!;
     const end = start + sizes[a]!;
-    if (start % align !== 0) bug(v, 'BUG_ON(!IS_ALIGNED(offsets[area], align))', `offset ${start} not aligned to ${align}`);
-    if (sizes[a]! % align !== 0) bug(v, 'BUG_ON(!IS_ALIGNED(sizes[area], align))', `size ${sizes[a]} not aligned to ${align}`);
+    if (start % align !== 0)
+      bug(
+        v,
+        'BUG_ON(!IS_ALIGNED(offsets[area], align))',
+        `offset ${start} not aligned to ${align}`,
+      );
+    if (sizes[a]! % align !== 0)
+      bug(v, 'BUG_ON(!IS_ALIGNED(sizes[area], align))', `size ${sizes[a]} not aligned to ${align}`);
     if (start > offsets[lastArea]!) lastArea = a;
     for (let b = a + 1; b < nrVms; b++) {
       const s2 = offsets[b]!;
       const e2 = s2 + sizes[b]!;
-      if (s2 < end && start < e2) bug(v, 'BUG_ON(start2 < end && start < end2)', `areas ${a} and ${b} overlap`);
+      if (s2 < end && start < e2)
+        bug(v, 'BUG_ON(start2 < end && start < end2)', `areas ${a} and ${b} overlap`);
     }
   }
   const vmallocStart = Math.ceil(VMALLOC_START / align) * align;

@@ -135,7 +135,14 @@ export class VmapBlocks {
    */
   newBlock(order: number, gfp: number): number {
     const v = this.v;
-    const va = v.allocVmapArea(this.blockSize, this.blockSize, VMALLOC_START, VMALLOC_END, gfp, VMAP_RAM | VMAP_BLOCK);
+    const va = v.allocVmapArea(
+      this.blockSize,
+      this.blockSize,
+      VMALLOC_START,
+      VMALLOC_END,
+      gfp,
+      VMAP_RAM | VMAP_BLOCK,
+    );
     if (va < 0) return va;
     const start = v.space.s.startOf(va);
     const cpu = v.m.cpus.current;
@@ -155,7 +162,9 @@ export class VmapBlocks {
     const m = this.v.m;
     if (size % PAGE_SIZE !== 0 || size > PAGE_SIZE * VMAP_MAX_ALLOC) {
       m.log.bug(FILE, 'vb_alloc', `bad size ${size}`);
-      throw new KernelBug(`vb_alloc: size ${size} is not a page multiple up to ${VMAP_MAX_ALLOC} pages`);
+      throw new KernelBug(
+        `vb_alloc: size ${size} is not a page multiple up to ${VMAP_MAX_ALLOC} pages`,
+      );
     }
     if (size === 0) {
       m.log.warn(FILE, 'vb_alloc', null, 'vb_alloc(0)');
@@ -185,7 +194,9 @@ export class VmapBlocks {
     const v = this.v;
     if (size % PAGE_SIZE !== 0 || size > PAGE_SIZE * VMAP_MAX_ALLOC) {
       v.m.log.bug(FILE, 'vb_free', `bad size ${size}`);
-      throw new KernelBug(`vb_free: size ${size} is not a page multiple up to ${VMAP_MAX_ALLOC} pages`);
+      throw new KernelBug(
+        `vb_free: size ${size} is not a page multiple up to ${VMAP_MAX_ALLOC} pages`,
+      );
     }
     const vb = this.blockAt(addr);
     if (vb === undefined) {
@@ -202,7 +213,9 @@ export class VmapBlocks {
     if (vb.dirty === this.bits) {
       if (vb.free !== 0) {
         v.m.log.bug(FILE, 'vb_free', 'BUG_ON(vb->free)');
-        throw new KernelBug(`vb_free: block ${kaddr(vb.start)} fully dirty with ${vb.free} free pages`);
+        throw new KernelBug(
+          `vb_free: block ${kaddr(vb.start)} fully dirty with ${vb.free} free pages`,
+        );
       }
       this.#freeBlock(vb);
     }

@@ -93,7 +93,8 @@ function walk(
  * @throws {RangeError} when `buf` is shorter than `count`.
  */
 export function vread(v: Vmalloc, buf: Uint8Array, addr: number, count: number): number {
-  if (count > buf.length) throw new RangeError(`vread: count ${count} exceeds the buffer (${buf.length})`);
+  if (count > buf.length)
+    throw new RangeError(`vread: count ${count} exceeds the buffer (${buf.length})`);
   if (addr + count > ULONG_LIMIT) count = ULONG_LIMIT - addr;
   if (!(count > 0)) return 0;
   const reached = walk(v, addr, count, (off, a, n, vm) => {
@@ -120,7 +121,8 @@ function zeroHoles(v: Vmalloc, buf: Uint8Array, addr: number, count: number): vo
  * @throws {RangeError} when `buf` is shorter than `count`.
  */
 export function vwrite(v: Vmalloc, buf: Uint8Array, addr: number, count: number): number {
-  if (count > buf.length) throw new RangeError(`vwrite: count ${count} exceeds the buffer (${buf.length})`);
+  if (count > buf.length)
+    throw new RangeError(`vwrite: count ${count} exceeds the buffer (${buf.length})`);
   if (addr + count > ULONG_LIMIT) count = ULONG_LIMIT - addr;
   if (!(count > 0)) return 0;
   let copied = 0;
