@@ -380,6 +380,55 @@ test('freeing an address outside the direct map faults and changes nothing', () 
   assert.equal(pool.nr_active, 0);
 });
 
+/** Little-endian bytes of the u64 `v` (below 2^53). */
+function le64(v: number): Uint8Array {
+  const out = new Uint8Array(8);
+  for (let i = 0; i < 8; i++) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return out;
+}
+
+for (const memory of ['1G', '4G']) {
+  test(`${memory}: a free block's overwritten link is followed as the kernel does`, () => {
+    // Without debug nothing checks the list: the block whose link was overwritten comes out
+    // normally, the garbage becomes the head, and the alloc after it uses the garbage.
+    const { m, k, dev } = setup({ memory });
+    const pool = create(m, dev, 64, 0, 0);
+    const [v, d] = get(m, pool);
+    const head = pool.next_block;
+    const pastRam = PAGE_OFFSET + (memory === '1G' ? 2 : 6) * 2 ** 30; // no RAM there
+    k.mem_write(head, le64(pastRam));
+    assert.equal(get(m, pool)[0], head);
+    assert.equal(pool.next_block, pastRam);
+    // beyond RAM: the next alloc faults (the kernel oopses) and changes nothing
+    assert.throws(() => get(m, pool), PageFault);
+    assert.equal(pool.next_block, pastRam);
+    assert.equal(pool.nr_active, 2);
+    // an unaligned link into RAM: its header is read where it points, and handed out
+    const pages = k.alloc_pages(k.GFP_KERNEL, 0);
+    assert.ok(pages !== null);
+    const odd = k.page_address(pages) + 2;
+    k.mem_write(odd, new Uint8Array([...le64(v), ...le64(0x4242)]));
+    k.mem_write(head, le64(odd));
+    k.dma_pool_free(pool, head, d); // head's link is now the old head: pastRam
+    k.mem_write(head, le64(odd)); // overwritten again after the free
+    assert.equal(get(m, pool)[0], head);
+    assert.equal(pool.next_block, odd);
+    assert.deepEqual(get(m, pool), [odd, 0x4242]);
+    assert.equal(pool.next_block, v, "the list goes on from the odd block's link");
+    // a NULL link ends the list: the next alloc after v adds a page
+    k.mem_write(v, le64(0));
+    const pagesBefore = pool.nr_pages;
+    assert.equal(get(m, pool)[0], v);
+    assert.equal(pool.next_block, 0);
+    const [fresh] = get(m, pool);
+    assert.equal(pool.nr_pages, pagesBefore + 1);
+    assert.notEqual(fresh, 0);
+  });
+}
+
 for (const memory of ['1G', '4G']) {
   test(`${memory}: a foreign free whose header straddles a 64 KiB storage block is pushed whole`, () => {
     // Unchecked, as in the kernel: the 16-byte header goes where the caller says, even
