@@ -18,7 +18,8 @@
  *     with no lower interval holding `size + align - 1` usable bytes.
  *
  * Areas are read only through the VaStore accessors and VaSpace's public methods, so these
- * tests survive changes of the store's layout.
+ * tests survive changes of the store's layout; the one test that corrupts a record on
+ * purpose (a stale child maximum) writes it through RECORD_LAYOUT.
  *
  * Tests that fail against va-space.ts as written when this file was added (each names the
  * kernel behaviour it expects):
@@ -54,7 +55,7 @@ import {
   VA_CEILING,
   VaSpace,
 } from '../src/vmalloc/va-space.js';
-import { NIL, VaState } from '../src/vmalloc/va-store.js';
+import { NIL, RECORD_LAYOUT, VaState } from '../src/vmalloc/va-store.js';
 
 const P = PAGE_SIZE;
 /** The x86-64 vmalloc range, as 48-bit numbers (bench/WORKLOADS.md). */
@@ -770,6 +771,67 @@ test('checkVaSpace reports a list that is not the tree (V4) and a tree with fore
   assert.throws(() => checkVaSpace(space), /^InvariantError: V5: free tree: area \d+ \[0x/);
   space.roots[FREE_TREE] = free;
   space.roots[BUSY_TREE] = root;
+  check(space);
+});
+
+test('checkVaSpace reports a stale child maximum in a parent record, at every level (V5)', () => {
+  // nine free areas (eight single pages between busy pages, and the tail): a free tree of
+  // three levels below the root
+  const space = new VaSpace({ lo: START, hi: START + 64 * P });
+  const busy: number[] = [];
+  for (let i = 0; i < 16; i++) busy.push(allocBusy(space, P));
+  for (let i = 0; i < 16; i += 2) space.freeNow(busy[i]!);
+  check(space);
+  const s = space.s;
+  const { F_LMAX, F_RMAX } = RECORD_LAYOUT;
+  let corrupted = 0;
+  for (let n = space.freeFirst(); n !== NIL; n = space.next(n)) {
+    for (const [slot, child] of [
+      [F_LMAX, s.leftOf(n)],
+      [F_RMAX, s.rightOf(n)],
+    ] as const) {
+      const k = (n << 3) | slot;
+      const saved = s.f64[k]!;
+      assert.equal(saved, child === NIL ? 0 : s.subtreeMaxOf(child), `slot ${slot} of ${n}`);
+      s.f64[k] = saved + P; // stale: larger than the child's real subtree maximum
+      assert.throws(
+        () => checkVaSpace(space),
+        /^InvariantError: V5: free tree: area \d+ \[0x[0-9a-f]+, 0x[0-9a-f]+\) keeps children's maxima/,
+      );
+      s.f64[k] = saved;
+      if (saved > 0) {
+        s.f64[k] = saved - 1; // stale the other way
+        assert.throws(() => checkVaSpace(space), /^InvariantError: V5: /);
+        s.f64[k] = saved;
+      }
+      corrupted++;
+    }
+  }
+  assert.equal(corrupted, 18);
+  check(space);
+});
+
+test('a merge that makes an inner free area the largest reaches every copy above it', () => {
+  // free single pages between busy ones, then grow the one at page 16 by freeing its busy
+  // neighbours: its new size must reach its parent's copy and every copy above, or the
+  // search (which below the lowest area reads only the copies) would not find it
+  const space = new VaSpace({ lo: START, hi: START + 40 * P });
+  const busy: number[] = [];
+  for (let i = 0; i < 40; i++) busy.push(allocBusy(space, P));
+  for (let i = 0; i < 32; i += 2) space.freeNow(busy[i]!);
+  check(space);
+  assert.equal(space.allocRange(2 * P, P, START, END), -1, 'no two free pages touch yet');
+  space.freeNow(busy[17]!);
+  space.freeNow(busy[19]!);
+  check(space);
+  const grown = space.next(
+    space.next(
+      space.next(space.next(space.next(space.next(space.next(space.next(space.freeFirst())))))),
+    ),
+  );
+  assert.equal(space.s.startOf(grown), START + 16 * P);
+  assert.equal(space.s.endOf(grown), START + 21 * P);
+  assert.equal(space.allocRange(5 * P, P, START, END), START + 16 * P, 'found through the copies');
   check(space);
 });
 

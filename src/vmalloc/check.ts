@@ -23,8 +23,10 @@
  *       number of black nodes
  *   V4  the list of slot t (listFirst(t), nextOf) is the in-order walk of tree t, and
  *       prevOf mirrors nextOf (prevOf(first) == NIL)
- *   V5  free tree: subtreeMax(n) == max(size(n), subtreeMax(left), subtreeMax(right)),
- *       with subtreeMax(NIL) = 0
+ *   V5  free tree: the subtree maxima a node's record keeps for its children equal their
+ *       real values: leftMax(n) == realMax(left), rightMax(n) == realMax(right), where
+ *       realMax(a) == max(size(a), realMax(left(a)), realMax(right(a))), realMax(NIL) = 0
+ *       (so a stale copy anywhere, the root's children included, is caught)
  *   V6  free tree: for consecutive free areas a, b: end(a) < start(b) (touching areas merge)
  *   V7  state tags: free tree → VaState.free, busy → busy, lazy → lazy, pools → pooled; a
  *       lazy area sits on the tree of decode_vn_id(flags) if valid, else addr_to_node(start);
@@ -134,6 +136,8 @@ function walkTree(space: VaSpace, t: number, seen: Map<number, string>, aug: boo
   // Children before parents: black heights and subtree maxima.
   const blackHeight = new Map<number, number>();
   blackHeight.set(NIL, 1);
+  const realMax = new Map<number, number>();
+  realMax.set(NIL, 0);
   for (let i = pre.length - 1; i >= 0; i--) {
     const n = pre[i]!;
     const l = s.leftOf(n);
@@ -148,14 +152,14 @@ function walkTree(space: VaSpace, t: number, seen: Map<number, string>, aug: boo
     blackHeight.set(n, bl + (s.colorOf(n) === RB_BLACK ? 1 : 0));
     if (aug) {
       const size = s.endOf(n) - s.startOf(n);
-      const ml = l === NIL ? 0 : s.subtreeMaxOf(l);
-      const mr = r === NIL ? 0 : s.subtreeMaxOf(r);
-      const want = Math.max(size, ml, mr);
-      if (s.subtreeMaxOf(n) !== want) {
+      const ml = realMax.get(l)!;
+      const mr = realMax.get(r)!;
+      if (s.leftMaxOf(n) !== ml || s.rightMaxOf(n) !== mr) {
         throw new InvariantError(
-          `V5: ${where}: ${area(s, n)} has subtreeMax ${hex(s.subtreeMaxOf(n))}, expected ${hex(want)} (size ${hex(size)}, left ${hex(ml)}, right ${hex(mr)})`,
+          `V5: ${where}: ${area(s, n)} keeps children's maxima left ${hex(s.leftMaxOf(n))} right ${hex(s.rightMaxOf(n))}, expected left ${hex(ml)} right ${hex(mr)}`,
         );
       }
+      realMax.set(n, Math.max(size, ml, mr));
     }
   }
   // In-order walk (the tree is now known to be finite and acyclic).

@@ -3,6 +3,16 @@
  * Red-black trees over the VaStore's index links, with the kernel's exact rebalancing, and
  * the augmented variant that keeps subtree_max_size (the largest free area of a subtree).
  *
+ * Augmented values live in the parent: a node's record holds its left and right child's
+ * subtree_max_size (F_LMAX, F_RMAX; 0 for NIL), so a search step reads one record. A
+ * node's own value is nodeMax() of its record; the root's is stored nowhere. The kernel's
+ * callbacks map onto this as follows: propagate writes each recomputed value into the
+ * parent's slot for the node; rotate needs only the two rotated records (the subtree that
+ * moves between them carries its value along, the new top's slot in its parent is
+ * unchanged); copy (erase's successor taking the erased node's place) takes over the erased
+ * node's slots for the children it inherits. Every operation leaves all slots equal to the
+ * children's real subtree maxima (the invariant checker's V5).
+ *
  * Kernel: lib/rbtree.c __rb_insert, __rb_erase_color, include/linux/rbtree_augmented.h
  * __rb_erase_augmented, rb_link_node, and RB_DECLARE_CALLBACKS_MAX (propagate, copy,
  * rotate) as mm/vmalloc.c instantiates it for free_vmap_area_rb_augment_cb.
@@ -24,12 +34,13 @@ const NIL = 0; // va-store.ts NIL
 const RB_RED = 0; // va-store.ts RB_RED
 const RB_BLACK = 1; // va-store.ts RB_BLACK
 const F_END = 1;
-const F_MAX = 2;
+const F_LMAX = 2;
+const F_RMAX = 3; // F_LMAX + 1 (maxSlot)
 const F_START = 0;
-const I_COLOR = 9;
-const I_LEFT = 6;
-const I_PARENT = 8;
-const I_RIGHT = 7;
+const I_LEFT = 8;
+/** parent << 1 | colour: the kernel's __rb_parent_color. */
+const I_PC = 10;
+const I_RIGHT = 9;
 // control-plane: once, when the module loads
 checkLayoutCopy({
   NIL,
@@ -37,68 +48,75 @@ checkLayoutCopy({
   RB_BLACK,
   F_START,
   F_END,
-  F_MAX,
+  F_LMAX,
+  F_RMAX,
   I_LEFT,
   I_RIGHT,
-  I_PARENT,
-  I_COLOR,
+  I_PC,
 });
 
-/** max(va_size(node), children's subtree_max_size): the kernel's RBCOMPUTE. */
-export function computeMax(i32: Int32Array, f64: Float64Array, n: number): number {
-  const b = n << 4;
+/** subtree_max_size of `n`: max(va_size(n), its children's values), the kernel's RBCOMPUTE. */
+export function nodeMax(f64: Float64Array, n: number): number {
   const d = n << 3;
   let m = f64[d | F_END]! - f64[d | F_START]!;
-  const l = f64[(i32[b | I_LEFT]! << 3) | F_MAX]!;
-  const r = f64[(i32[b | I_RIGHT]! << 3) | F_MAX]!;
+  const l = f64[d | F_LMAX]!;
+  const r = f64[d | F_RMAX]!;
   if (l > m) m = l;
   if (r > m) m = r;
   return m;
 }
 
 /**
+ * The f64 index of the slot of `p` that holds the value of its child `n`: F_LMAX or F_RMAX,
+ * chosen without a branch (which side a walk comes from is a coin toss for the predictor).
+ */
+function maxSlot(i32: Int32Array, p: number, n: number): number {
+  const x = i32[(p << 4) | I_LEFT]! ^ n; // 0 when n is the left child, else positive
+  return (p << 3) | (F_LMAX + ((x | -x) >>> 31));
+}
+
+/**
  * The augment "propagate" callback: recompute subtree_max_size from `n` towards the root,
- * stopping at `stop` or at the first node whose value did not change.
+ * each into the parent's slot for the node, stopping at `stop` or at the first node whose
+ * value did not change.
  */
 export function propagate(i32: Int32Array, f64: Float64Array, n: number, stop: number): void {
   while (n !== stop) {
-    const b = n << 4;
-    const d = n << 3;
-    let m = f64[d | F_END]! - f64[d | F_START]!;
-    const l = f64[(i32[b | I_LEFT]! << 3) | F_MAX]!;
-    const r = f64[(i32[b | I_RIGHT]! << 3) | F_MAX]!;
-    if (l > m) m = l;
-    if (r > m) m = r;
-    if (f64[d | F_MAX] === m) break;
-    f64[d | F_MAX] = m;
-    n = i32[b | I_PARENT]!;
+    const m = nodeMax(f64, n);
+    const p = i32[(n << 4) | I_PC]! >> 1;
+    if (p === NIL) return;
+    const k = maxSlot(i32, p, n);
+    if (f64[k] === m) return;
+    f64[k] = m;
+    n = p;
   }
 }
 
 /**
- * propagate() after the size of `n` grew, the tree being consistent before (every
- * subtree_max_size the max of its node's size and its children's values, as every
- * operation here leaves it). Then each recomputed value is max(old value, the child's new
- * value) and the walk stops where that is the old value — the kernel's result and stopping
- * point, without reading the siblings.
+ * propagate() after the size of `n` grew, the tree being consistent before (every slot
+ * the real subtree_max_size of its child, as every operation here leaves it). Then each
+ * recomputed value is max(old value, the new size) and the walk stops where that is the
+ * old value — the kernel's result, reading one record per level.
  */
 export function propagateGrow(i32: Int32Array, f64: Float64Array, n: number): void {
-  let d = n << 3;
+  const d = n << 3;
   const m = f64[d | F_END]! - f64[d | F_START]!;
-  if (m <= f64[d | F_MAX]!) return;
   for (;;) {
-    f64[d | F_MAX] = m;
-    n = i32[(n << 4) | I_PARENT]!;
-    if (n === NIL) return;
-    d = n << 3;
-    if (f64[d | F_MAX]! >= m) return;
+    const p = i32[(n << 4) | I_PC]! >> 1;
+    if (p === NIL) return;
+    const k = maxSlot(i32, p, n);
+    if (f64[k]! >= m) return;
+    f64[k] = m;
+    n = p;
   }
 }
 
 /**
  * propagate() after the size of `n` shrank from `oldSize`, the tree being consistent
- * before. A node whose old value exceeded the shrunk child's old value keeps it (the walk
- * stops there without reading the sibling); otherwise it is recomputed as the kernel does.
+ * before. At each level the parent's slot holds the node's old value: when that exceeds
+ * the shrunk part's old value (`oldSize`, then the child's old value), it came from
+ * elsewhere and the walk stops; otherwise the value is recomputed and the walk stops where
+ * it did not change, as the kernel's does.
  */
 export function propagateShrink(
   i32: Int32Array,
@@ -106,18 +124,31 @@ export function propagateShrink(
   n: number,
   oldSize: number,
 ): void {
-  let old = f64[(n << 3) | F_MAX]!;
-  if (oldSize < old) return;
   for (;;) {
-    const m = computeMax(i32, f64, n);
+    const p = i32[(n << 4) | I_PC]! >> 1;
+    if (p === NIL) return;
+    const k = maxSlot(i32, p, n);
+    const old = f64[k]!;
+    if (oldSize < old) return; // a larger value was not n's own: unchanged
+    const m = nodeMax(f64, n);
     if (m === old) return;
-    f64[(n << 3) | F_MAX] = m;
-    n = i32[(n << 4) | I_PARENT]!;
-    if (n === NIL) return;
-    const pold = f64[(n << 3) | F_MAX]!;
-    if (old < pold) return;
-    old = pold;
+    f64[k] = m;
+    n = p;
+    oldSize = old;
   }
+}
+
+/**
+ * The augmented half of linking `node` as a childless leaf below its parent (__link_va's
+ * rb_insert_augmented and augment_tree_propagate_from, before the rebalancing): its own
+ * slots become 0 and its size goes into the slots above it, so that the tree is
+ * consistent before the rotations, which keep it so.
+ */
+export function augLinkLeaf(i32: Int32Array, f64: Float64Array, node: number): void {
+  const d = node << 3;
+  f64[d | F_LMAX] = 0;
+  f64[d | F_RMAX] = 0;
+  propagateGrow(i32, f64, node);
 }
 
 /** rb_link_node: hang `node` below `parent` (left or right), red, childless. */
@@ -130,8 +161,7 @@ export function rbLinkNode(
   right: boolean,
 ): void {
   const b = node << 4;
-  i32[b | I_PARENT] = parent;
-  i32[b | I_COLOR] = RB_RED;
+  i32[b | I_PC] = (parent << 1) | RB_RED;
   i32[b | I_LEFT] = NIL;
   i32[b | I_RIGHT] = NIL;
   if (parent === NIL) roots[t] = node;
@@ -164,24 +194,66 @@ function rotateSetParents(
 ): void {
   const ob = old << 4;
   const nb = nu << 4;
-  const parent = i32[ob | I_PARENT]!;
-  i32[nb | I_PARENT] = parent;
-  i32[nb | I_COLOR] = i32[ob | I_COLOR]!;
-  i32[ob | I_PARENT] = nu;
-  i32[ob | I_COLOR] = color;
-  changeChild(i32, roots, t, old, nu, parent);
+  const pc = i32[ob | I_PC]!;
+  i32[nb | I_PC] = pc;
+  i32[ob | I_PC] = (nu << 1) | color;
+  changeChild(i32, roots, t, old, nu, pc >> 1);
 }
 
-/** The augment "rotate" callback: `nu` replaced `old` at the top of the same subtree. */
-function augRotate(i32: Int32Array, f64: Float64Array, old: number, nu: number): void {
-  f64[(nu << 3) | F_MAX] = f64[(old << 3) | F_MAX]!;
-  f64[(old << 3) | F_MAX] = computeMax(i32, f64, old);
+/**
+ * The augment "rotate" callback of a left rotation: `nu`, `old`'s right child, replaced it
+ * at the top of the same subtree (its value, in the slot of the common parent, is
+ * unchanged) and `old` is now `nu`'s left child. The subtree that was `nu`'s left is
+ * `old`'s right and takes its value along; `nu`'s left slot gets `old`'s new value. (The
+ * kernel's single callback becomes two: each call site knows the direction statically, so
+ * no branch tests it.)
+ */
+function augRotateLeft(f64: Float64Array, old: number, nu: number): void {
+  const od = old << 3;
+  const nd = nu << 3;
+  f64[od | F_RMAX] = f64[nd | F_LMAX]!;
+  f64[nd | F_LMAX] = nodeMax(f64, old);
+}
+
+/** The mirror image of {@link augRotateLeft}: `nu` was `old`'s left child. */
+function augRotateRight(f64: Float64Array, old: number, nu: number): void {
+  const od = old << 3;
+  const nd = nu << 3;
+  f64[od | F_LMAX] = f64[nd | F_RMAX]!;
+  f64[nd | F_RMAX] = nodeMax(f64, old);
+}
+
+/** changeChild in the augmented tree: `nu`, of subtree_max_size `m`, replaces `old`. */
+function changeChildMax(
+  i32: Int32Array,
+  f64: Float64Array,
+  roots: Int32Array,
+  t: number,
+  old: number,
+  nu: number,
+  parent: number,
+  m: number,
+): void {
+  if (parent !== NIL) {
+    const pb = parent << 4;
+    if (i32[pb | I_LEFT] === old) {
+      i32[pb | I_LEFT] = nu;
+      f64[(parent << 3) | F_LMAX] = m;
+    } else {
+      i32[pb | I_RIGHT] = nu;
+      f64[(parent << 3) | F_RMAX] = m;
+    }
+  } else roots[t] = nu;
 }
 
 function setParentColor(i32: Int32Array, n: number, p: number, color: number): void {
-  const b = n << 4;
-  i32[b | I_PARENT] = p;
-  i32[b | I_COLOR] = color;
+  i32[(n << 4) | I_PC] = (p << 1) | color;
+}
+
+/** rb_set_parent: `n`'s parent becomes `p`, its colour stays. */
+function setParent(i32: Int32Array, n: number, p: number): void {
+  const k = (n << 4) | I_PC;
+  i32[k] = (p << 1) | (i32[k]! & 1);
 }
 
 /** __rb_insert: rebalance after `node` was linked as a red leaf. */
@@ -193,22 +265,23 @@ export function rbInsertColor(
   node: number,
   aug: boolean,
 ): void {
-  let parent = i32[(node << 4) | I_PARENT]!;
+  let parent = i32[(node << 4) | I_PC]! >> 1;
   for (;;) {
     if (parent === NIL) {
       setParentColor(i32, node, NIL, RB_BLACK);
       break;
     }
-    if (i32[(parent << 4) | I_COLOR] === RB_BLACK) break;
-    const gparent = i32[(parent << 4) | I_PARENT]!;
+    const ppc = i32[(parent << 4) | I_PC]!;
+    if ((ppc & 1) === RB_BLACK) break;
+    const gparent = ppc >> 1;
     let tmp = i32[(gparent << 4) | I_RIGHT]!;
     if (parent !== tmp) {
       // parent is gparent's left child
-      if (tmp !== NIL && i32[(tmp << 4) | I_COLOR] === RB_RED) {
+      if (tmp !== NIL && (i32[(tmp << 4) | I_PC]! & 1) === RB_RED) {
         setParentColor(i32, tmp, gparent, RB_BLACK);
         setParentColor(i32, parent, gparent, RB_BLACK);
         node = gparent;
-        parent = i32[(node << 4) | I_PARENT]!;
+        parent = i32[(node << 4) | I_PC]! >> 1;
         setParentColor(i32, node, parent, RB_RED);
         continue;
       }
@@ -219,7 +292,7 @@ export function rbInsertColor(
         i32[(node << 4) | I_LEFT] = parent;
         if (tmp !== NIL) setParentColor(i32, tmp, parent, RB_BLACK);
         setParentColor(i32, parent, node, RB_RED);
-        if (aug) augRotate(i32, f64, parent, node);
+        if (aug) augRotateLeft(f64, parent, node);
         parent = node;
         tmp = i32[(node << 4) | I_RIGHT]!;
       }
@@ -227,15 +300,15 @@ export function rbInsertColor(
       i32[(parent << 4) | I_RIGHT] = gparent;
       if (tmp !== NIL) setParentColor(i32, tmp, gparent, RB_BLACK);
       rotateSetParents(i32, roots, t, gparent, parent, RB_RED);
-      if (aug) augRotate(i32, f64, gparent, parent);
+      if (aug) augRotateRight(f64, gparent, parent);
       break;
     } else {
       tmp = i32[(gparent << 4) | I_LEFT]!;
-      if (tmp !== NIL && i32[(tmp << 4) | I_COLOR] === RB_RED) {
+      if (tmp !== NIL && (i32[(tmp << 4) | I_PC]! & 1) === RB_RED) {
         setParentColor(i32, tmp, gparent, RB_BLACK);
         setParentColor(i32, parent, gparent, RB_BLACK);
         node = gparent;
-        parent = i32[(node << 4) | I_PARENT]!;
+        parent = i32[(node << 4) | I_PC]! >> 1;
         setParentColor(i32, node, parent, RB_RED);
         continue;
       }
@@ -246,7 +319,7 @@ export function rbInsertColor(
         i32[(node << 4) | I_RIGHT] = parent;
         if (tmp !== NIL) setParentColor(i32, tmp, parent, RB_BLACK);
         setParentColor(i32, parent, node, RB_RED);
-        if (aug) augRotate(i32, f64, parent, node);
+        if (aug) augRotateRight(f64, parent, node);
         parent = node;
         tmp = i32[(node << 4) | I_LEFT]!;
       }
@@ -254,7 +327,7 @@ export function rbInsertColor(
       i32[(parent << 4) | I_LEFT] = gparent;
       if (tmp !== NIL) setParentColor(i32, tmp, gparent, RB_BLACK);
       rotateSetParents(i32, roots, t, gparent, parent, RB_RED);
-      if (aug) augRotate(i32, f64, gparent, parent);
+      if (aug) augRotateLeft(f64, gparent, parent);
       break;
     }
   }
@@ -274,24 +347,25 @@ function eraseColor(
     let sibling = i32[(parent << 4) | I_RIGHT]!;
     if (node !== sibling) {
       // node is parent's left child
-      if (i32[(sibling << 4) | I_COLOR] === RB_RED) {
+      if ((i32[(sibling << 4) | I_PC]! & 1) === RB_RED) {
         const tmp1 = i32[(sibling << 4) | I_LEFT]!;
         i32[(parent << 4) | I_RIGHT] = tmp1;
         i32[(sibling << 4) | I_LEFT] = parent;
         setParentColor(i32, tmp1, parent, RB_BLACK);
         rotateSetParents(i32, roots, t, parent, sibling, RB_RED);
-        if (aug) augRotate(i32, f64, parent, sibling);
+        if (aug) augRotateLeft(f64, parent, sibling);
         sibling = tmp1;
       }
       let tmp1 = i32[(sibling << 4) | I_RIGHT]!;
-      if (tmp1 === NIL || i32[(tmp1 << 4) | I_COLOR] === RB_BLACK) {
+      if (tmp1 === NIL || (i32[(tmp1 << 4) | I_PC]! & 1) === RB_BLACK) {
         const tmp2 = i32[(sibling << 4) | I_LEFT]!;
-        if (tmp2 === NIL || i32[(tmp2 << 4) | I_COLOR] === RB_BLACK) {
+        if (tmp2 === NIL || (i32[(tmp2 << 4) | I_PC]! & 1) === RB_BLACK) {
           setParentColor(i32, sibling, parent, RB_RED);
-          if (i32[(parent << 4) | I_COLOR] === RB_RED) i32[(parent << 4) | I_COLOR] = RB_BLACK;
+          const ppc = i32[(parent << 4) | I_PC]!;
+          if ((ppc & 1) === RB_RED) i32[(parent << 4) | I_PC] = ppc | RB_BLACK;
           else {
             node = parent;
-            parent = i32[(node << 4) | I_PARENT]!;
+            parent = i32[(node << 4) | I_PC]! >> 1;
             if (parent !== NIL) continue;
           }
           break;
@@ -301,7 +375,7 @@ function eraseColor(
         i32[(tmp2 << 4) | I_RIGHT] = sibling;
         i32[(parent << 4) | I_RIGHT] = tmp2;
         if (tmp1 !== NIL) setParentColor(i32, tmp1, sibling, RB_BLACK);
-        if (aug) augRotate(i32, f64, sibling, tmp2);
+        if (aug) augRotateRight(f64, sibling, tmp2);
         tmp1 = sibling;
         sibling = tmp2;
       }
@@ -309,30 +383,31 @@ function eraseColor(
       i32[(parent << 4) | I_RIGHT] = tmp2;
       i32[(sibling << 4) | I_LEFT] = parent;
       setParentColor(i32, tmp1, sibling, RB_BLACK);
-      if (tmp2 !== NIL) i32[(tmp2 << 4) | I_PARENT] = parent;
+      if (tmp2 !== NIL) setParent(i32, tmp2, parent);
       rotateSetParents(i32, roots, t, parent, sibling, RB_BLACK);
-      if (aug) augRotate(i32, f64, parent, sibling);
+      if (aug) augRotateLeft(f64, parent, sibling);
       break;
     } else {
       sibling = i32[(parent << 4) | I_LEFT]!;
-      if (i32[(sibling << 4) | I_COLOR] === RB_RED) {
+      if ((i32[(sibling << 4) | I_PC]! & 1) === RB_RED) {
         const tmp1 = i32[(sibling << 4) | I_RIGHT]!;
         i32[(parent << 4) | I_LEFT] = tmp1;
         i32[(sibling << 4) | I_RIGHT] = parent;
         setParentColor(i32, tmp1, parent, RB_BLACK);
         rotateSetParents(i32, roots, t, parent, sibling, RB_RED);
-        if (aug) augRotate(i32, f64, parent, sibling);
+        if (aug) augRotateRight(f64, parent, sibling);
         sibling = tmp1;
       }
       let tmp1 = i32[(sibling << 4) | I_LEFT]!;
-      if (tmp1 === NIL || i32[(tmp1 << 4) | I_COLOR] === RB_BLACK) {
+      if (tmp1 === NIL || (i32[(tmp1 << 4) | I_PC]! & 1) === RB_BLACK) {
         const tmp2 = i32[(sibling << 4) | I_RIGHT]!;
-        if (tmp2 === NIL || i32[(tmp2 << 4) | I_COLOR] === RB_BLACK) {
+        if (tmp2 === NIL || (i32[(tmp2 << 4) | I_PC]! & 1) === RB_BLACK) {
           setParentColor(i32, sibling, parent, RB_RED);
-          if (i32[(parent << 4) | I_COLOR] === RB_RED) i32[(parent << 4) | I_COLOR] = RB_BLACK;
+          const ppc = i32[(parent << 4) | I_PC]!;
+          if ((ppc & 1) === RB_RED) i32[(parent << 4) | I_PC] = ppc | RB_BLACK;
           else {
             node = parent;
-            parent = i32[(node << 4) | I_PARENT]!;
+            parent = i32[(node << 4) | I_PC]! >> 1;
             if (parent !== NIL) continue;
           }
           break;
@@ -342,7 +417,7 @@ function eraseColor(
         i32[(tmp2 << 4) | I_LEFT] = sibling;
         i32[(parent << 4) | I_LEFT] = tmp2;
         if (tmp1 !== NIL) setParentColor(i32, tmp1, sibling, RB_BLACK);
-        if (aug) augRotate(i32, f64, sibling, tmp2);
+        if (aug) augRotateLeft(f64, sibling, tmp2);
         tmp1 = sibling;
         sibling = tmp2;
       }
@@ -350,9 +425,9 @@ function eraseColor(
       i32[(parent << 4) | I_LEFT] = tmp2;
       i32[(sibling << 4) | I_RIGHT] = parent;
       setParentColor(i32, tmp1, sibling, RB_BLACK);
-      if (tmp2 !== NIL) i32[(tmp2 << 4) | I_PARENT] = parent;
+      if (tmp2 !== NIL) setParent(i32, tmp2, parent);
       rotateSetParents(i32, roots, t, parent, sibling, RB_BLACK);
-      if (aug) augRotate(i32, f64, parent, sibling);
+      if (aug) augRotateRight(f64, parent, sibling);
       break;
     }
   }
@@ -374,10 +449,12 @@ export function rbErase(
   let rebalance: number;
   if (tmp === NIL) {
     // at most one child, on the right
-    const pcParent = i32[nb | I_PARENT]!;
-    const pcColor = i32[nb | I_COLOR]!;
+    const pc = i32[nb | I_PC]!;
+    const pcParent = pc >> 1;
+    const pcColor = pc & 1;
     parent = pcParent;
-    changeChild(i32, roots, t, node, child, parent);
+    if (aug) changeChildMax(i32, f64, roots, t, node, child, parent, f64[(node << 3) | F_RMAX]!);
+    else changeChild(i32, roots, t, node, child, parent);
     if (child !== NIL) {
       setParentColor(i32, child, pcParent, pcColor);
       rebalance = NIL;
@@ -385,10 +462,12 @@ export function rbErase(
     tmp = parent;
   } else if (child === NIL) {
     // one child, on the left
-    const pcParent = i32[nb | I_PARENT]!;
-    setParentColor(i32, tmp, pcParent, i32[nb | I_COLOR]!);
+    const pc = i32[nb | I_PC]!;
+    const pcParent = pc >> 1;
+    i32[(tmp << 4) | I_PC] = pc;
     parent = pcParent;
-    changeChild(i32, roots, t, node, tmp, parent);
+    if (aug) changeChildMax(i32, f64, roots, t, node, tmp, parent, f64[(node << 3) | F_LMAX]!);
+    else changeChild(i32, roots, t, node, tmp, parent);
     rebalance = NIL;
     tmp = parent;
   } else {
@@ -399,7 +478,7 @@ export function rbErase(
       // the successor is the right child
       parent = successor;
       child2 = i32[(successor << 4) | I_RIGHT]!;
-      if (aug) f64[(successor << 3) | F_MAX] = f64[(node << 3) | F_MAX]!;
+      // (augmented: the successor keeps its right slot, takes the left one below)
     } else {
       // the successor is the leftmost node of the right subtree
       do {
@@ -410,24 +489,29 @@ export function rbErase(
       child2 = i32[(successor << 4) | I_RIGHT]!;
       i32[(parent << 4) | I_LEFT] = child2;
       i32[(successor << 4) | I_RIGHT] = child;
-      i32[(child << 4) | I_PARENT] = successor;
+      setParent(i32, child, successor);
       if (aug) {
-        f64[(successor << 3) | F_MAX] = f64[(node << 3) | F_MAX]!;
+        // parent's left is child2 now; the successor takes the erased node's right slot,
+        // which propagate() corrects from parent up
+        f64[(parent << 3) | F_LMAX] = f64[(successor << 3) | F_RMAX]!;
+        f64[(successor << 3) | F_RMAX] = f64[(node << 3) | F_RMAX]!;
         propagate(i32, f64, parent, successor);
       }
     }
     tmp = i32[nb | I_LEFT]!;
     i32[(successor << 4) | I_LEFT] = tmp;
-    i32[(tmp << 4) | I_PARENT] = successor;
-    const pcParent = i32[nb | I_PARENT]!;
-    const pcColor = i32[nb | I_COLOR]!;
+    if (aug) f64[(successor << 3) | F_LMAX] = f64[(node << 3) | F_LMAX]!;
+    setParent(i32, tmp, successor);
+    const pc = i32[nb | I_PC]!;
+    const pcParent = pc >> 1;
+    const pcColor = pc & 1;
     changeChild(i32, roots, t, node, successor, pcParent);
     if (child2 !== NIL) {
       setParentColor(i32, successor, pcParent, pcColor);
       setParentColor(i32, child2, parent, RB_BLACK);
       rebalance = NIL;
     } else {
-      const succColor = i32[(successor << 4) | I_COLOR]!;
+      const succColor = i32[(successor << 4) | I_PC]! & 1;
       setParentColor(i32, successor, pcParent, pcColor);
       rebalance = succColor === RB_BLACK ? parent : NIL;
     }
@@ -452,10 +536,10 @@ export function rbNext(i32: Int32Array, n: number): number {
     while (i32[(r << 4) | I_LEFT] !== NIL) r = i32[(r << 4) | I_LEFT]!;
     return r;
   }
-  let p = i32[(n << 4) | I_PARENT]!;
+  let p = i32[(n << 4) | I_PC]! >> 1;
   while (p !== NIL && n === i32[(p << 4) | I_RIGHT]) {
     n = p;
-    p = i32[(p << 4) | I_PARENT]!;
+    p = i32[(p << 4) | I_PC]! >> 1;
   }
   return p;
 }

@@ -30,7 +30,7 @@
 
 import { PAGE_SIZE as UNITS_PAGE_SIZE } from '../base/units.js';
 import {
-  propagate,
+  augLinkLeaf,
   propagateGrow,
   propagateShrink,
   rbErase,
@@ -56,14 +56,16 @@ const ST_DETACHED = 5;
 // (the low bits of a shifted index are zero, so `|` adds without an overflow check).
 const F_START = 0;
 const F_END = 1;
-const F_MAX = 2;
-const I_LEFT = 6;
-const I_RIGHT = 7;
-const I_PARENT = 8;
-const I_COLOR = 9;
-const I_NEXT = 10;
-const I_PREV = 11;
-const I_FLAGS = 12;
+/** subtree_max_size of the left child; of the right child (rbtree.ts). */
+const F_LMAX = 2;
+const F_RMAX = 3;
+const I_LEFT = 8;
+const I_RIGHT = 9;
+/** parent << 1 | colour (the kernel's __rb_parent_color). */
+const I_PC = 10;
+const I_NEXT = 11;
+const I_PREV = 12;
+/** va->flags << STATE_BITS | the state tag: read through stateAt / flagsAt. */
 const I_STATE = 13;
 const I_HASH = 14;
 /**
@@ -72,6 +74,24 @@ const I_HASH = 14;
  * free area after the purge. Checked before every use.
  */
 const I_SUCC = 15;
+const STATE_BITS = 3;
+const STATE_MASK = 7;
+
+/** The state tag of area `va`. */
+function stateAt(i32: Int32Array, va: number): number {
+  return i32[(va << 4) | I_STATE]! & STATE_MASK;
+}
+
+/** Set the state tag of area `va`, keeping its flags. */
+function setState(i32: Int32Array, va: number, st: number): void {
+  const k = (va << 4) | I_STATE;
+  i32[k] = (i32[k]! & ~STATE_MASK) | st;
+}
+
+/** va->flags of area `va`. */
+function flagsAt(i32: Int32Array, va: number): number {
+  return i32[(va << 4) | I_STATE]! >>> STATE_BITS;
+}
 
 // control-plane: once, when the module loads
 checkLayoutCopy({
@@ -85,18 +105,19 @@ checkLayoutCopy({
   ST_DETACHED,
   F_START,
   F_END,
-  F_MAX,
+  F_LMAX,
+  F_RMAX,
   I_LEFT,
   I_RIGHT,
-  I_PARENT,
-  I_COLOR,
+  I_PC,
   I_NEXT,
   I_PREV,
-  I_FLAGS,
   I_STATE,
   I_HASH,
   I_HINT: I_SUCC,
+  STATE_BITS,
 });
+if (STATE_MASK !== (1 << STATE_BITS) - 1) throw new Error('vmalloc: STATE_MASK is stale');
 if (PAGE_SIZE !== UNITS_PAGE_SIZE) throw new Error('vmalloc: PAGE_SIZE copy is stale');
 
 /** Tree and list slots: the free tree, the busy tree, then one lazy tree per vmap node. */
@@ -408,8 +429,10 @@ export class VaSpace {
     // list position: after parent if we hang on its right, else before it
     const after = parent === NIL ? NIL : right ? parent : i32[(parent << 4) | I_PREV]!;
     rbLinkNode(i32, this.#roots, t, va, parent, right);
+    // augmented: va's size enters its parent's slots before the rotations (which keep
+    // them exact), so no augment_tree_propagate_from is needed after the link
+    if (aug) augLinkLeaf(i32, f64, va);
     rbInsertColor(i32, f64, this.#roots, t, va, aug);
-    if (aug) f64[(va << 3) | F_MAX] = 0;
     this.#listInsertAfter(i32, t, va, after);
     if (t === FREE) this.#freeHashAdd(i32, f64, va);
   }
@@ -432,8 +455,7 @@ export class VaSpace {
       return NIL;
     }
     this.#link(va, FREE, this.#linkParent, this.#linkRight, true);
-    s.i32[(va << 4) | I_STATE] = ST_FREE;
-    propagate(s.i32, s.f64, va, NIL);
+    setState(s.i32, va, ST_FREE);
     return va;
   }
 
@@ -498,8 +520,7 @@ export class VaSpace {
     }
     if (!merged) {
       this.#link(va, t, parent, right, aug);
-      s.i32[(va << 4) | I_STATE] = state;
-      if (aug) propagate(s.i32, s.f64, va, NIL);
+      setState(s.i32, va, state);
     } else if (aug) propagateGrow(s.i32, f64, va);
     return va;
   }
@@ -647,39 +668,38 @@ export class VaSpace {
     const first = this.#head[FREE]!;
     if (first !== NIL && length > 0) {
       const d = first << 3;
-      const p = i32[(first << 4) | I_PARENT]!;
+      const p = i32[(first << 4) | I_PC]! >> 1;
       if (f64[d | F_END]! - f64[d]! >= length && (p === NIL || lo < f64[p << 3]!)) node = first;
     }
+    // The children's subtree_max_size are in the node's own record (F_LMAX, F_RMAX), so a
+    // step reads one record.
     for (;;) {
       // descend: left while it can serve, else this node, else right
       for (;;) {
         if (node === NIL) return NIL;
         const b = node << 4;
         const d = node << 3;
-        const l = i32[b | I_LEFT]!;
         const vs = f64[d]!;
-        if (f64[(l << 3) | F_MAX]! >= length && lo < vs) {
-          node = l;
+        if (f64[d | F_LMAX]! >= length && lo < vs) {
+          node = i32[b | I_LEFT]!;
           continue;
         }
         const nva = Math.ceil((vs > lo ? vs : lo) / al) * al;
         if (nva >= lo && nva + sz <= f64[d | F_END]!) return node;
-        const r = i32[b | I_RIGHT]!;
-        if (f64[(r << 3) | F_MAX]! < length) break;
-        node = r;
+        if (f64[d | F_RMAX]! < length) break;
+        node = i32[b | I_RIGHT]!;
       }
       // roll back towards the root for the first right subtree that can serve
       for (;;) {
-        node = i32[(node << 4) | I_PARENT]!;
+        node = i32[(node << 4) | I_PC]! >> 1;
         if (node === NIL) return NIL;
         const d = node << 3;
         const vs = f64[d]!;
         const nva = Math.ceil((vs > lo ? vs : lo) / al) * al;
         if (nva >= lo && nva + sz <= f64[d | F_END]!) return node;
-        const r = i32[(node << 4) | I_RIGHT]!;
-        if (f64[(r << 3) | F_MAX]! >= length && lo <= vs) {
+        if (f64[d | F_RMAX]! >= length && lo <= vs) {
           lo = vs + 1;
-          node = r;
+          node = i32[(node << 4) | I_RIGHT]!;
           break;
         }
       }
@@ -754,8 +774,7 @@ export class VaSpace {
     const s = this.s;
     if (this.#findLinks(lva, FREE, va)) {
       this.#link(lva, FREE, this.#linkParent, this.#linkRight, true);
-      s.i32[(lva << 4) | I_STATE] = ST_FREE;
-      propagate(s.i32, s.f64, lva, NIL);
+      setState(s.i32, lva, ST_FREE);
     } else s.release(lva);
   }
 
@@ -766,7 +785,7 @@ export class VaSpace {
    */
   clipFree(va: number, nva: number, size: number): boolean {
     const s = this.s;
-    if (va === NIL || s.i32[(va << 4) | I_STATE] !== ST_FREE) return false;
+    if (va === NIL || stateAt(s.i32, va) !== ST_FREE) return false;
     const f64 = s.f64;
     const d = va << 3;
     const vs = f64[d]!;
@@ -798,7 +817,8 @@ export class VaSpace {
   // ── busy areas ───────────────────────────────────────────────────────────────
 
   /**
-   * alloc_vmap_area's success half: a busy area [addr, addr + size) with `flags`.
+   * alloc_vmap_area's success half: a busy area [addr, addr + size) with `flags` (va->flags,
+   * below FLAGS_LIMIT of va-store.ts).
    * @returns its index, or NIL if it overlaps a busy area (reported).
    */
   insertBusy(addr: number, size: number, flags: number): number {
@@ -814,11 +834,7 @@ export class VaSpace {
       // the busy area starting at the clipped free area's end: the one it remembered, if
       // that is still busy and starts there, else the hash's answer
       succ = this.#hintSucc;
-      if (
-        succ === NIL ||
-        s.i32[(succ << 4) | I_STATE] !== ST_BUSY ||
-        s.f64[succ << 3] !== this.#hintNext
-      )
+      if (succ === NIL || stateAt(s.i32, succ) !== ST_BUSY || s.f64[succ << 3] !== this.#hintNext)
         succ = this.#busyAt(this.#hintNext);
       if (!this.#busyTree) {
         // the successor (or, none starting there, the tail) and its list predecessor
@@ -833,8 +849,7 @@ export class VaSpace {
           const va = s.alloc(addr, addr + size);
           const j32 = s.i32; // alloc may have grown the store
           const b = va << 4;
-          j32[b | I_FLAGS] = flags;
-          j32[b | I_STATE] = ST_BUSY;
+          j32[b | I_STATE] = (flags << STATE_BITS) | ST_BUSY;
           j32[b | I_PREV] = pred;
           j32[b | I_NEXT] = succ;
           if (pred === NIL) this.#head[BUSY] = va;
@@ -847,7 +862,7 @@ export class VaSpace {
       }
     }
     const va = s.alloc(addr, addr + size);
-    s.i32[(va << 4) | I_FLAGS] = flags;
+    s.i32[(va << 4) | I_STATE] = (flags << STATE_BITS) | ST_DETACHED;
     return this.#linkBusy(va, succ);
   }
 
@@ -894,7 +909,7 @@ export class VaSpace {
       rbInsertColor(i32, f64, this.#roots, BUSY, va, false);
     }
     this.#listInsertAfter(i32, BUSY, va, after);
-    i32[(va << 4) | I_STATE] = ST_BUSY;
+    setState(i32, va, ST_BUSY);
     this.#busyHashAdd(i32, f64, va);
     return va;
   }
@@ -946,9 +961,8 @@ export class VaSpace {
     const b = va << 4;
     i32[b | I_LEFT] = left;
     i32[b | I_RIGHT] = right;
-    i32[b | I_PARENT] = parent;
-    i32[b | I_COLOR] = depth === red && depth > 0 ? RB_RED : RB_BLACK;
-    if (left !== NIL) i32[(left << 4) | I_PARENT] = va;
+    i32[b | I_PC] = (parent << 1) | (depth === red && depth > 0 ? RB_RED : RB_BLACK);
+    if (left !== NIL) i32[(left << 4) | I_PC] = (va << 1) | (i32[(left << 4) | I_PC]! & 1);
     return va;
   }
 
@@ -1009,7 +1023,7 @@ export class VaSpace {
     if (this.#busyTree) rbErase(i32, f64, this.#roots, BUSY, va, false);
     i32[(va << 4) | I_SUCC] = i32[(va << 4) | I_NEXT]!;
     this.#listDel(i32, BUSY, va);
-    i32[(va << 4) | I_STATE] = ST_DETACHED;
+    setState(i32, va, ST_DETACHED);
   }
 
   /** free_vmap_area's second half: merge a detached area into the free tree. */
@@ -1020,7 +1034,7 @@ export class VaSpace {
   /** free_vmap_area: unlink from busy and merge into the free tree at once. */
   freeNow(va: number): void {
     const i32 = this.s.i32;
-    if (i32[(va << 4) | I_STATE] !== ST_BUSY) {
+    if (stateAt(i32, va) !== ST_BUSY) {
       // not on the busy list: no neighbours to go by
       this.unlinkBusy(va);
       this.#mergeOrAdd(va, FREE, true, ST_FREE);
@@ -1060,7 +1074,7 @@ export class VaSpace {
     const d = va << 3;
     const pages = (s.f64[d | F_END]! - s.f64[d]!) / PAGE_SIZE;
     this.lazyPages += pages;
-    const id = this.decodeNode(s.i32[(va << 4) | I_FLAGS]!);
+    const id = this.decodeNode(flagsAt(s.i32, va));
     const node = id >= 0 ? id : this.addrToNode(s.f64[d]!);
     // insert_vmap_area: linked as it is, never merged (each VA keeps its size class and
     // node id for the pools); on an overlap it is reported and left out
@@ -1072,10 +1086,10 @@ export class VaSpace {
     if (tail === NIL || s.f64[d]! >= s.f64[(tail << 3) | F_END]!) {
       if (this.#lazyTree[node] !== 0) this.#link(va, t, tail, true, false);
       else this.#listInsertAfter(s.i32, t, va, tail);
-      s.i32[(va << 4) | I_STATE] = ST_LAZY;
+      setState(s.i32, va, ST_LAZY);
     } else if (this.#findLinks(va, t, NIL)) {
       this.#link(va, t, this.#linkParent, this.#linkRight, false);
-      s.i32[(va << 4) | I_STATE] = ST_LAZY;
+      setState(s.i32, va, ST_LAZY);
     }
     return this.lazyPages;
   }
@@ -1148,7 +1162,7 @@ export class VaSpace {
     else i32[(h << 4) | I_PREV] = va;
     this.#poolHead[p] = va;
     this.poolLen[p]!++;
-    i32[(va << 4) | I_STATE] = ST_POOLED;
+    setState(i32, va, ST_POOLED);
   }
 
   /**
@@ -1168,7 +1182,7 @@ export class VaSpace {
         const va = this.#poolHead[p]!;
         this.#poolDel(p, va);
         this.poolLen[p]!--;
-        s.i32[(va << 4) | I_STATE] = ST_DETACHED;
+        setState(s.i32, va, ST_DETACHED);
         this.#mergeOrAdd(va, t, false, ST_DETACHED);
       }
     }
@@ -1182,10 +1196,10 @@ export class VaSpace {
       const nx = i32[b | I_NEXT]!;
       i32[b | I_LEFT] = NIL;
       i32[b | I_RIGHT] = NIL;
-      i32[b | I_PARENT] = NIL;
+      i32[b | I_PC] = NIL; // and RB_RED
       i32[b | I_NEXT] = NIL;
       i32[b | I_PREV] = NIL;
-      i32[b | I_STATE] = ST_DETACHED;
+      setState(i32, va, ST_DETACHED);
       this.#mergeOrAdd(va, FREE, true, ST_FREE);
       va = nx;
     }
@@ -1241,8 +1255,8 @@ export class VaSpace {
       this.lazyPages -= size / PAGE_SIZE;
       i32[b | I_LEFT] = NIL;
       i32[b | I_RIGHT] = NIL;
-      i32[b | I_PARENT] = NIL;
-      const id = this.decodeNode(i32[b | I_FLAGS]!);
+      i32[b | I_PC] = NIL; // and RB_RED
+      const id = this.decodeNode(flagsAt(s.i32, va));
       if (id >= 0 && !skipPopulate && this.nrNodes > 1 && size <= MAX_VA_SIZE_PAGES * PAGE_SIZE) {
         this.#poolPush(node * MAX_VA_SIZE_PAGES + Math.floor((size - 1) / PAGE_SIZE), va);
       } else {
@@ -1261,7 +1275,7 @@ export class VaSpace {
       reversed = i32[(v << 4) | I_NEXT]!;
       i32[(v << 4) | I_NEXT] = NIL;
       i32[(v << 4) | I_PREV] = NIL;
-      i32[(v << 4) | I_STATE] = ST_DETACHED;
+      setState(i32, v, ST_DETACHED);
       above = this.#mergeAbove(v, above);
     }
   }
@@ -1284,7 +1298,7 @@ export class VaSpace {
       const ss = f64[succ << 3]!;
       const pred = i32[(succ << 4) | I_PREV]!;
       if (
-        i32[(succ << 4) | I_STATE] === ST_FREE &&
+        stateAt(i32, succ) === ST_FREE &&
         ss >= ve &&
         (pred === NIL || f64[(pred << 3) | F_END]! <= vs)
       ) {

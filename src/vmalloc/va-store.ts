@@ -8,15 +8,25 @@
  * subtree_max_size | vm, flags } and its kmem_cache (vmap_area_cachep).
  *
  * An area is an int32 index; index 0 is NIL (the kernel's NULL), an all-zero record, so a
- * zero-filled link is "no node" and the subtree_max_size of NIL is 0 without a branch.
- * Record n is array-of-structs, so that one node visit touches one record:
+ * zero-filled link is "no node". Record n is array-of-structs, so that one node visit
+ * touches one record (64 bytes, one cache line):
  *
- *   f64[n * 8 + 0..2]    va_start, va_end, subtree_max_size          (bytes 0..23)
- *   i32[n * 16 + 6..13]  left, right, parent, colour, next, prev,    (bytes 24..55)
- *                        flags, state
+ *   f64[n * 8 + 0..3]    va_start, va_end, left max, right max       (bytes 0..31)
+ *   i32[n * 16 + 8..12]  left, right, parent << 1 | colour, next,    (bytes 32..51)
+ *                        prev
+ *   i32[n * 16 + 13]     flags << 3 | state
  *   i32[n * 16 + 14]     link of the area hash chains (va-space.ts), or of the free
  *                        stack while the record is unused
  *   i32[n * 16 + 15]     a hint kept by va-space.ts (a free area's busy successor)
+ *
+ * The kernel's subtree_max_size of a free-tree node is kept in its PARENT's record: "left
+ * max" and "right max" are the subtree_max_size of the left and right child (0 for NIL),
+ * so a search step reads one record, not the node's and then its child's. A node's own
+ * subtree_max_size is max(va_size, left max, right max) (rbtree.ts nodeMax); the root's
+ * is stored nowhere else. To keep the record at 64 bytes, the colour shares a slot with
+ * the parent index (the kernel's __rb_parent_color, RB_BLACK the low bit) and va->flags
+ * one with the state tag (flags in the upper 29 bits: the kernel's VMAP_* bits and vn_id
+ * << 8 fit easily).
  *
  * Released records form a LIFO free stack threaded through slot 14; the buffer doubles
  * when it runs dry (amortised, counted growth), which replaces `f64` and `i32` — hot code
@@ -52,20 +62,24 @@ export type VaStateTag = (typeof VaState)[keyof typeof VaState];
 const F_START = 0;
 /** va_end (exclusive). */
 const F_END = 1;
-/** subtree_max_size (free tree). */
-const F_MAX = 2;
-const I_LEFT = 6;
-const I_RIGHT = 7;
-const I_PARENT = 8;
-const I_COLOR = 9;
-const I_NEXT = 10;
-const I_PREV = 11;
-const I_FLAGS = 12;
+/** subtree_max_size of the left child (free tree; 0 without one). */
+const F_LMAX = 2;
+/** subtree_max_size of the right child (free tree; 0 without one). */
+const F_RMAX = 3;
+const I_LEFT = 8;
+const I_RIGHT = 9;
+/** parent << 1 | colour (the kernel's __rb_parent_color). */
+const I_PC = 10;
+const I_NEXT = 11;
+const I_PREV = 12;
+/** flags << STATE_BITS | state. */
 const I_STATE = 13;
 /** Hash chain link (busy and free areas), or free-stack link (unused records). */
 const I_HASH = 14;
 /** A hint slot for va-space.ts (a free area's busy successor, checked before use). */
 const I_HINT = 15;
+/** Bits of the state tag below va->flags in slot I_STATE. */
+const STATE_BITS = 3;
 /**
  * The record layout, for the modules that copy it (va-space.ts and rbtree.ts check their
  * copies against it when they load).
@@ -73,17 +87,17 @@ const I_HINT = 15;
 export const RECORD_LAYOUT = {
   F_START,
   F_END,
-  F_MAX,
+  F_LMAX,
+  F_RMAX,
   I_LEFT,
   I_RIGHT,
-  I_PARENT,
-  I_COLOR,
+  I_PC,
   I_NEXT,
   I_PREV,
-  I_FLAGS,
   I_STATE,
   I_HASH,
   I_HINT,
+  STATE_BITS,
 } as const;
 
 /** Throw unless `copy` agrees with {@link RECORD_LAYOUT} and the exported constants. */
@@ -109,14 +123,18 @@ export function checkLayoutCopy(copy: Readonly<Record<string, number>>): void {
 const NIL_ = 0;
 const ST_UNUSED = 0;
 const ST_DETACHED = 5;
+const STATE_MASK = (1 << STATE_BITS) - 1;
+
+/** va->flags must be below this (they share an int32 with the state tag). */
+export const FLAGS_LIMIT = 2 ** (32 - STATE_BITS);
 
 const RECORD_BYTES = 64;
 
 /** The areas of one address space. */
 export class VaStore {
-  /** Doubles of the records (va_start, va_end, subtree_max_size); replaced on growth. */
+  /** Doubles of the records (va_start, va_end, children's maxima); replaced on growth. */
   f64: Float64Array;
-  /** Int32s of the records (links, colour, flags, state); replaced on growth. */
+  /** Int32s of the records (links, colour, flags and state, hash link, hint); replaced on growth. */
   i32: Int32Array;
   /** va->vm: the vm_struct (or vmap block) object bound to a busy area, by index. */
   readonly vm: unknown[] = [NIL_];
@@ -152,17 +170,17 @@ export class VaStore {
     const f64 = this.f64;
     this.#freeTop = this.i32[(i << 4) | I_HASH]!;
     // Every int32 field of a fresh area is 0 (NIL links, RB_RED, flags 0, hash and hint
-    // NIL) but the state: a double 0 clears two of them at a time (slots 6..15).
+    // NIL) but the state: a double 0 clears two of them at a time (slots 8..15).
     const d = i << 3;
     f64[d | F_START] = start;
     f64[d | F_END] = end;
-    f64[d | F_MAX] = 0;
-    f64[d | 3] = 0; // left, right
-    f64[d | 4] = 0; // parent, colour (RB_RED)
-    f64[d | 5] = 0; // next, prev
-    f64[d | 6] = 0; // flags, state
+    f64[d | F_LMAX] = 0;
+    f64[d | F_RMAX] = 0;
+    f64[d | 4] = 0; // left, right
+    f64[d | 5] = 0; // parent and colour (RB_RED), next
+    f64[d | 6] = 0; // prev, flags and state
     f64[d | 7] = 0; // hash, hint
-    this.i32[(i << 4) | I_STATE] = ST_DETACHED;
+    this.i32[(i << 4) | I_STATE] = ST_DETACHED; // flags 0
     this.live++;
     return i;
   }
@@ -187,9 +205,25 @@ export class VaStore {
   endOf(i: number): number {
     return this.f64[(i << 3) | F_END]!;
   }
-  /** subtree_max_size of area `i` (meaningful in the free tree). */
+  /**
+   * subtree_max_size of area `i` as its record implies it (free tree): max(va_size, left
+   * max, right max).
+   */
   subtreeMaxOf(i: number): number {
-    return this.f64[(i << 3) | F_MAX]!;
+    const d = i << 3;
+    return Math.max(
+      this.f64[d | F_END]! - this.f64[d | F_START]!,
+      this.f64[d | F_LMAX]!,
+      this.f64[d | F_RMAX]!,
+    );
+  }
+  /** The subtree_max_size of the left child as `i`'s record holds it (free tree). */
+  leftMaxOf(i: number): number {
+    return this.f64[(i << 3) | F_LMAX]!;
+  }
+  /** The subtree_max_size of the right child as `i`'s record holds it (free tree). */
+  rightMaxOf(i: number): number {
+    return this.f64[(i << 3) | F_RMAX]!;
   }
   leftOf(i: number): number {
     return this.i32[(i << 4) | I_LEFT]!;
@@ -198,11 +232,11 @@ export class VaStore {
     return this.i32[(i << 4) | I_RIGHT]!;
   }
   parentOf(i: number): number {
-    return this.i32[(i << 4) | I_PARENT]!;
+    return this.i32[(i << 4) | I_PC]! >> 1;
   }
   /** RB_RED 0 or RB_BLACK 1. */
   colorOf(i: number): number {
-    return this.i32[(i << 4) | I_COLOR]!;
+    return this.i32[(i << 4) | I_PC]! & 1;
   }
   /** The next area on the list `i` is on, or NIL. */
   nextOf(i: number): number {
@@ -213,14 +247,16 @@ export class VaStore {
   }
   /** va->flags. */
   flagsOf(i: number): number {
-    return this.i32[(i << 4) | I_FLAGS]!;
+    return this.i32[(i << 4) | I_STATE]! >>> STATE_BITS;
   }
+  /** Set va->flags: an integer in [0, 2^29) ({@link FLAGS_LIMIT}). */
   setFlags(i: number, flags: number): void {
-    this.i32[(i << 4) | I_FLAGS] = flags;
+    const k = (i << 4) | I_STATE;
+    this.i32[k] = (flags << STATE_BITS) | (this.i32[k]! & STATE_MASK);
   }
   /** A {@link VaState} tag. */
   stateOf(i: number): number {
-    return this.i32[(i << 4) | I_STATE]!;
+    return this.i32[(i << 4) | I_STATE]! & STATE_MASK;
   }
 
   /** Areas the store can hold before it grows again. */
