@@ -186,6 +186,20 @@ test('two copies on one thread see each other (change logs), even after being la
   assert.throws(() => b.free(c.startAddr, 32), KernelBug);
 });
 
+test('a copy replays changes to a partial last bitmap word (1000 granules)', () => {
+  const a = pool(1000); // 31 full words and 8 bits of a 32nd
+  const b = GenPool.fromShared(a.toShared());
+  const x = a.alloc(990 * UNIT);
+  const y = a.alloc(8 * UNIT); // granules 990..997: the partial last word
+  assert.equal(y, x + 990 * UNIT);
+  assert.equal(b.alloc(UNIT), x + 998 * UNIT); // b replayed the last word, then found 998
+  assert.equal(b.alloc(2 * UNIT), 0); // one granule left: no room for two
+  a.free(y, 8 * UNIT);
+  assert.equal(b.alloc(2 * UNIT), y); // and it replayed the free
+  a.check();
+  b.check();
+});
+
 test('destroy of a busy pool is a BUG and changes nothing', () => {
   const p = pool();
   const a = p.alloc(96);

@@ -132,7 +132,9 @@ export class SharedGenPoolChunk {
   refresh(wFirst: number, wLast: number): void {
     const last = Math.min(wLast, Math.ceil(this.nbits / 32) - 1);
     if (wFirst < 0 || wFirst > last) return;
-    this.tree.update(this.bits, wFirst * 32, (last - wFirst + 1) * 32);
+    // the last word of a map whose bits are not a multiple of 32 is partial: stop at nbits
+    const end = Math.min((last + 1) * 32, this.nbits);
+    this.tree.update(this.bits, wFirst * 32, end - wFirst * 32);
   }
 
   /** Sum of the delta entries, as an int32: (avail - size) in granules. */
